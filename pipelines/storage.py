@@ -85,8 +85,11 @@ def migrate(engine: Engine) -> None:
 # --- deliveries and feed loads ---------------------------------------------------------------
 
 def record_delivery(engine: Engine, delivery_date: dt.date, source_dir: str) -> None:
+    """Note a night's delivery once; ingesting it again keeps the first record."""
     with engine.begin() as conn:
-        conn.execute(delete(deliveries).where(deliveries.c.delivery_date == delivery_date))
+        known = conn.execute(select(deliveries.c.delivery_date).where(deliveries.c.delivery_date == delivery_date))
+        if known.first():
+            return
         conn.execute(
             insert(deliveries).values(
                 delivery_date=delivery_date, source_dir=source_dir, ingested_at=dt.datetime.now()

@@ -113,6 +113,7 @@ def _load(engine, settings, feed, day, path, checksum, existing, outcome: FeedOu
         load=dict(
             status="loaded", source_file=path.name, encoding=table.encoding, checksum=checksum,
             rows=len(frame), bad_rows=None, message=None, loaded_at=dt.datetime.now(), validated_at=None,
+            columns=json.dumps([c for c in feed.columns if c in frame.columns]),
         ),
     )
     storage.write_findings(engine, day, feed.name, "ingest", _note_frame(feed, table.notes, frame))

@@ -42,6 +42,7 @@ feed_loads = Table(
     Column("encoding", String(40)),
     Column("checksum", String(64)),
     Column("rows", Integer),
+    Column("columns", Text),  # JSON list of the fields the delivered file had
     Column("bad_rows", Integer),
     Column("message", Text),
     Column("loaded_at", DateTime),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from . import storage
 from .feeds import load_feeds
@@ -30,6 +31,9 @@ def validate_feed(settings: Settings, delivery_date: str, feed: str) -> dict:
     if not load or not load["rows"]:
         return {"feed": feed, "validated": False, "reason": "本次没有可检查的数据"}
     frame = storage.load_snapshot(engine, feed, day)
+    # The snapshot table has every contract column; validation must see only what was delivered.
+    delivered = json.loads(load["columns"]) if load["columns"] else spec.columns
+    frame = frame[["row_no", *delivered, *(["extra"] if "extra" in frame else [])]]
     result = check_feed(spec, frame, storage.load_region_codes(engine), settings, as_of=day)
     storage.write_findings(engine, day, feed, "validate", result.findings)
     storage.write_feed_load(

@@ -100,6 +100,7 @@ def upgrade() -> None:
     sa.Column('encoding', sa.String(length=40), nullable=True),
     sa.Column('checksum', sa.String(length=64), nullable=True),
     sa.Column('rows', sa.Integer(), nullable=True),
+    sa.Column('columns', sa.Text(), nullable=True),
     sa.Column('bad_rows', sa.Integer(), nullable=True),
     sa.Column('message', sa.Text(), nullable=True),
     sa.Column('loaded_at', sa.DateTime(), nullable=True),

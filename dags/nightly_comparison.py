@@ -1,0 +1,127 @@
+"""The nightly comparison (每晚数据比对): wires the pipeline stages for one delivery.
+
+Every task body calls one ``pipelines`` function with run-scoped values. Pipeline imports live
+inside the task bodies so the scheduler's DAG processor parses this file in milliseconds and a
+broken stage cannot turn into a DAG import error.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, XComArg, dag, get_current_context, task
+
+__all__ = ["LOCAL_TZ", "data_date_for", "default_delivery_dir", "nightly_comparison"]
+
+LOCAL_TZ = "Asia/Shanghai"
+
+DOC_MD = """
+### 每晚数据比对 · Nightly comparison
+
+**中文**：每天凌晨 01:00（北京时间）处理前一天的部门交付数据。01:00 运行处理的“数据日期”为运行日的前一天
+（21 日 01:00 的运行处理 20 日的交付），默认交付目录为 `<drop_dir>/<数据日期>/`；
+手动触发时可用参数 `delivery_dir` 指定其他目录。
+
+1. **ingest 导入**：读取交付目录中的各部门文件，入库并给出待校验的数据源清单；
+2. **validate 校验**：按数据源并行校验（每个数据源一个映射任务实例）；
+3. **report 校验报告**：汇总校验结果，生成 `reports/<数据日期>/` 下的报告文件；
+   即使当晚没有任何可校验的数据源，也照常生成报告。
+
+**English**: runs at 01:00 Asia/Shanghai and processes the previous day's delivery (the 01:00 run
+on the 21st handles the delivery dated the 20th), read from `<drop_dir>/<data date>/` unless the
+`delivery_dir` param names another folder. `ingest` loads the files and lists the feeds to check,
+`validate` checks each feed as one mapped task instance, `report` writes the validation reports
+under `reports/<data date>/`, even on a night with no feed left to validate. Every task retries
+twice; re-running a night is idempotent.
+"""
+
+
+def data_date_for(moment: datetime) -> date:
+    """Return the data date a run handles: the day before the run's local (Asia/Shanghai) date."""
+    return pendulum.instance(moment).in_timezone(LOCAL_TZ).date() - timedelta(days=1)
+
+
+def default_delivery_dir(drop_dir: Path, moment: datetime) -> Path:
+    """Return ``<drop_dir>/<data date>`` for a run scheduled at ``moment``."""
+    return Path(drop_dir) / data_date_for(moment).isoformat()
+
+
+def _run_moment(context: dict[str, Any]) -> datetime:
+    # Runs triggered without a logical date (allowed since Airflow 3) still have run_after.
+    return context.get("logical_date") or context["dag_run"].run_after
+
+
+@dag(
+    dag_id="nightly_comparison",
+    # The trigger timetable makes logical_date the 01:00 trigger time itself, which is what
+    # data_date_for assumes; a bare cron string would follow [scheduler] create_cron_data_intervals.
+    schedule=CronTriggerTimetable("0 1 * * *", timezone=LOCAL_TZ),
+    start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["bidui", "nightly"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    params={
+        "delivery_dir": Param(
+            None,
+            type=["null", "string"],
+            title="交付目录 delivery_dir",
+            description="留空则使用 <drop_dir>/<数据日期>/。Leave empty for <drop_dir>/<data date>/.",
+        ),
+    },
+    doc_md=DOC_MD,
+)
+def nightly_comparison() -> None:
+    """Wire one night: ingest the delivery, validate each feed, write the validation reports."""
+
+    @task
+    def ingest() -> list[str]:
+        """Load the night's delivery; returns the feeds to validate.
+
+        Airflow maps only over a task's whole return value, so the feed list is the return value;
+        the delivery date and the full summary go out under their own XCom keys.
+        """
+        from pipelines.ingest import ingest_delivery
+        from pipelines.settings import load_settings
+
+        context = get_current_context()
+        settings = load_settings()
+        given = context["params"].get("delivery_dir")
+        delivery_dir = Path(given) if given else default_delivery_dir(settings.drop_dir, _run_moment(context))
+        summary = ingest_delivery(settings, delivery_dir)
+        context["ti"].xcom_push(key="delivery_date", value=summary["delivery_date"])
+        context["ti"].xcom_push(key="summary", value=summary)
+        return summary["feeds_to_validate"]
+
+    # A dict return annotation would otherwise push every key as its own XCom.
+    # Named map indexes show feed names instead of 0..n in the UI.
+    @task(multiple_outputs=False, map_index_template="{{ feed }}")
+    def validate(delivery_date: str, feed: str) -> dict[str, Any]:
+        """Validate one feed of the delivery."""
+        from pipelines.settings import load_settings
+        from pipelines.validate import validate_feed
+
+        get_current_context()["feed"] = feed  # type: ignore[typeddict-unknown-key]
+        return validate_feed(load_settings(), delivery_date, feed)
+
+    # none_failed: a night whose every feed was rejected or missing maps zero validate instances
+    # (skipped), and that is exactly the night county staff most need the report.
+    @task(multiple_outputs=False, trigger_rule=TriggerRule.NONE_FAILED)
+    def report(delivery_date: str) -> dict[str, Any]:
+        """Write the night's validation reports; returns their paths."""
+        from pipelines.settings import load_settings
+        from pipelines.validate import finish_validation
+
+        return finish_validation(load_settings(), delivery_date)
+
+    feeds = ingest()
+    delivery_date = XComArg(feeds.operator, key="delivery_date")
+    validated = validate.partial(delivery_date=delivery_date).expand(feed=feeds)
+    validated >> report(delivery_date)
+    # Later stages (link → rules → clues → ledgers, mapped per county) chain on from here.
+
+
+nightly_comparison()

@@ -216,9 +216,20 @@ def _map_rows(raw: pd.DataFrame, spec: FeedSpec, encoding: str, notes: list[dict
 
 
 def _strip_column(column: pd.Series) -> pd.Series:
-    text = column.map(lambda v: v if v is None or isinstance(v, str) else str(v), na_action="ignore")
-    text = text.str.strip()
-    return text.where(text.notna() & (text != ""), None)
+    """Trim Unicode whitespace (incl. the full-width space) and turn empty cells into None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Arrow's kernel trims a million cells in milliseconds; pandas' .str does it one Python call each.
+    values = column.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore") \
+        if not _all_text(column) else column
+    trimmed = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=column.index, dtype=object)
+
+
+def _all_text(column: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
 
 
 def _extras_json(extras: pd.DataFrame) -> pd.Series:

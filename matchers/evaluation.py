@@ -1,0 +1,89 @@
+"""Pairwise quality measures: precision, recall, F1; blocking's pair completeness and reduction ratio.
+
+Pairs are MultiIndexes of (left label, right label). When deduplicating (`dedup=True`) a pair is
+unordered, so (x, y) and (y, x) are one pair, and a record paired with itself is not a pair.
+Duplicates in an input count once. Clusters become pairs with `cluster_pairs` (every two records
+sharing a cluster id).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matchers.blocking import Block, build_candidate_pairs
+
+__all__ = [
+    "confusion_counts",
+    "precision_recall_f1",
+    "pair_completeness",
+    "reduction_ratio",
+    "max_pairs",
+    "cluster_pairs",
+]
+
+
+def _pair_codes(pair_sets: list[pd.MultiIndex], dedup: bool) -> list[np.ndarray]:
+    """Each set of pairs as distinct int64 codes, comparable across the sets."""
+    firsts = [np.asarray(p.get_level_values(0), dtype=object) for p in pair_sets]
+    seconds = [np.asarray(p.get_level_values(1), dtype=object) for p in pair_sets]
+    if dedup:
+        codes, uniques = pd.factorize(np.concatenate(firsts + seconds))
+        width = len(uniques)
+        split = np.cumsum([len(f) for f in firsts])[:-1]
+        first_codes = np.split(codes[: sum(map(len, firsts))], split)
+        second_codes = np.split(codes[sum(map(len, firsts)) :], split)
+    else:
+        split = np.cumsum([len(f) for f in firsts])[:-1]
+        left_codes, _ = pd.factorize(np.concatenate(firsts))
+        right_codes, right_uniques = pd.factorize(np.concatenate(seconds))
+        width = len(right_uniques)
+        first_codes, second_codes = np.split(left_codes, split), np.split(right_codes, split)
+    out = []
+    for a, b in zip(first_codes, second_codes, strict=True):
+        a, b = a.astype(np.int64), b.astype(np.int64)
+        if dedup:
+            keep = a != b
+            a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+        out.append(np.unique(a * np.int64(max(width, 1)) + b))
+    return out
+
+
+def confusion_counts(predicted: pd.MultiIndex, true: pd.MultiIndex, dedup: bool = False) -> dict[str, int]:
+    """True positives, false positives and false negatives among distinct pairs."""
+    found, truth = _pair_codes([predicted, true], dedup)
+    tp = int(np.isin(found, truth, assume_unique=True).sum())
+    return {"true_positives": tp, "false_positives": len(found) - tp, "false_negatives": len(truth) - tp}
+
+
+def precision_recall_f1(predicted: pd.MultiIndex, true: pd.MultiIndex, dedup: bool = False) -> dict[str, float]:
+    """Pairwise precision, recall and F1 (0.0 where undefined), with the confusion counts."""
+    counts = confusion_counts(predicted, true, dedup)
+    tp, fp, fn = counts["true_positives"], counts["false_positives"], counts["false_negatives"]
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, **counts}
+
+
+def pair_completeness(candidates: pd.MultiIndex, true: pd.MultiIndex, dedup: bool = False) -> float:
+    """Share of the true pairs that blocking kept as candidates."""
+    return precision_recall_f1(candidates, true, dedup)["recall"]
+
+
+def max_pairs(n_left: int, n_right: int | None = None) -> int:
+    """All possible pairs: n_left * n_right, or n (n - 1) / 2 within one frame."""
+    return n_left * (n_left - 1) // 2 if n_right is None else n_left * n_right
+
+
+def reduction_ratio(n_candidates: int, n_left: int, n_right: int | None = None) -> float:
+    """1 - candidates / all possible pairs (within one frame when `n_right` is None)."""
+    return 1.0 - n_candidates / max_pairs(n_left, n_right)
+
+
+def cluster_pairs(clusters: pd.Series, right_clusters: pd.Series | None = None) -> pd.MultiIndex:
+    """Every two records sharing a cluster id: within `clusters` (i < j by position), or, given
+    `right_clusters`, every left–right pair with the same id."""
+    left = clusters.rename("cluster_id").to_frame()
+    right = None if right_clusters is None else right_clusters.rename("cluster_id").to_frame()
+    return build_candidate_pairs(left, right, [Block(on="cluster_id")])

@@ -236,7 +236,9 @@ def load_findings(engine: Engine, delivery_date: dt.date, feed: str | None = Non
             .where(condition)
             .order_by(findings.c.feed, findings.c.row_no, findings.c.id)
         )
-        return pd.DataFrame(result.fetchall(), columns=["feed", "stage", *FINDING_COLUMNS])
+        frame = pd.DataFrame(result.fetchall(), columns=["feed", "stage", *FINDING_COLUMNS])
+    frame["row_no"] = frame["row_no"].astype("Int64")  # feed-level findings have no row
+    return frame
 
 
 # --- region reference ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from . import storage
+from .errors import BiduiError
 from .feeds import load_feeds
 from .settings import Settings
 
@@ -62,6 +63,8 @@ def finish_validation(settings: Settings, delivery_date: str) -> dict:
     engine = storage.connect(settings)
     specs = load_feeds(settings.feeds_config)
     loads = {row["feed"]: row for row in storage.load_feed_loads(engine, day)}
+    if not loads:
+        raise BiduiError(f"数据日期 {delivery_date} 还没有载入记录，请先运行 bidui ingest 或 bidui run")
     feeds = []
     for name, spec in specs.items():
         load = loads.get(name, {})

@@ -89,3 +89,12 @@ def test_the_night_writes_an_offline_report_naming_each_finding(settings, tmp_pa
     summary = json.loads(open(result["report"]["json"], encoding="utf-8").read())
     assert {"feed", "record_key", "field"} <= set(summary["findings"][0])
     assert {f["record_key"] for f in summary["findings"] if f["check"] == "unique_key"} == {"P001"}
+
+
+def test_reporting_a_night_never_ingested_says_so_in_chinese(settings):
+    import pytest
+
+    from pipelines.errors import BiduiError
+
+    with pytest.raises(BiduiError, match="还没有载入记录"):
+        finish_validation(settings, "2026-11-20")

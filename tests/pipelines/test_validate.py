@@ -43,7 +43,10 @@ def test_duplicated_keys_and_an_eleven_digit_region_are_named_row_by_row(setting
     ingest_delivery(settings, _night(tmp_path, "2026-11-20", HUKOU))
     result = validate_feed(settings, "2026-11-20", "hukou")
     assert result["rejected"] is False
-    found = {(r.record_key, r.row_no, r.field, r.check) for r in _findings(settings).itertuples()}
+    found = {
+        (r.record_key, None if pd.isna(r.row_no) else int(r.row_no), r.field, r.check)
+        for r in _findings(settings).itertuples()
+    }
     assert ("P001", 2, "person_no", "unique_key") in found
     assert ("P001", 4, "person_no", "unique_key") in found
     assert any(f[1] == 4 and f[2] == "village_code" for f in found)

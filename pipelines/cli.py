@@ -19,6 +19,10 @@ from .settings import Settings, load_settings
 __all__ = ["app"]
 
 app = typer.Typer(help="比对 bidui：农村人口与防返贫监测跨部门数据比对", no_args_is_help=True, add_completion=False)
+export_app = typer.Typer(help="导出结果", no_args_is_help=True)
+review_app = typer.Typer(help="人工审核：灰色区间的候选配对", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(review_app, name="review")
 console = Console()
 STATE: dict[str, Settings] = {}
 
@@ -112,7 +116,7 @@ def validate(
 
 @app.command()
 def run(delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名")) -> None:
-    """运行一整晚的比对：载入 → 校验 → 报告。"""
+    """运行一整晚的比对：载入 → 校验 → 报告 → 关联（底图）。"""
     from .night import run_night
 
     settings = _settings()
@@ -120,6 +124,111 @@ def run(delivery_dir: Path = typer.Argument(..., help="交付目录，以数据�
         result = run_night(settings, delivery_dir, progress=progress)
     _print_report(result["report"])
     console.print(f"数据库：{settings.database_url}")
+    if result["link_error"]:
+        console.print(f"[red]关联失败（校验报告已生成）：[/red]{result['link_error']}", highlight=False)
+        raise typer.Exit(code=1)
+    _print_link(result["link"])
+
+
+@app.command()
+def link(delivery_date: str = typer.Argument(..., help="数据日期 YYYY-MM-DD（须已载入）")) -> None:
+    """关联一晚已载入的数据：人员记录 → 关联 → 底图（人员、户、关联、待审核）。"""
+    from .basemap import link_night
+
+    with _friendly_errors(), _progress("关联") as progress:
+        summary = link_night(_settings(), _day(delivery_date), progress=progress)
+    _print_link(summary)
+
+
+@app.command()
+def explain(
+    feed: str = typer.Argument(..., help="数据项，例如 hukou、medical_insurance"),
+    record_key: str = typer.Argument(..., help="该数据项的记录编号"),
+    date: Optional[str] = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+) -> None:
+    """说明一条记录为何关联到现在的人员：逐项比对的级别和权重、合计、阈值。"""
+    from .explain import explain_row, format_explanation
+
+    with _friendly_errors():
+        info = explain_row(_settings(), feed, record_key, date)
+    console.print(format_explanation(info), markup=False, highlight=False)
+
+
+@export_app.command("links")
+def export_links(
+    out: Path = typer.Option(..., "--out", help="输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）"),
+    date: Optional[str] = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+) -> None:
+    """导出关联结果：每条人员记录一行（数据项、记录编号、人员编号、户编码、关联方式、匹配概率）。"""
+    from .export import export_links as write_links
+
+    with _friendly_errors():
+        summary = write_links(_settings(), out, date)
+    console.print(f"已导出 {summary['delivery_date']} 的关联结果 {summary['rows']:,} 行：[bold]{summary['path']}[/bold]")
+
+
+@review_app.command("list")
+def review_list(
+    limit: int = typer.Option(50, "--limit", help="最多显示多少对"),
+    date: Optional[str] = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+) -> None:
+    """列出待审核的候选配对（匹配概率介于两个阈值之间）。"""
+    from .review import list_review
+
+    with _friendly_errors():
+        pairs = list_review(_settings(), date, limit)
+    if pairs.empty:
+        console.print("没有待审核的配对。")
+        return
+    table = Table(title=f"待审核配对（数据日期 {pairs['delivery_date'].iloc[0]}）")
+    for header in ("数据项", "记录编号", "候选数据项", "候选记录编号", "匹配概率", "匹配权重"):
+        table.add_column(header)
+    for p in pairs.itertuples(index=False):
+        table.add_row(p.feed, p.record_key, p.candidate_feed, p.candidate_key, f"{p.probability:.4f}", f"{p.match_weight:.2f}")
+    console.print(table)
+    console.print("查看理由：bidui explain 数据项 记录编号；给出结论：bidui review decide … same|different --user 姓名")
+
+
+@review_app.command("decide")
+def review_decide(
+    feed: str = typer.Argument(..., help="数据项"),
+    record_key: str = typer.Argument(..., help="记录编号"),
+    candidate_feed: str = typer.Argument(..., help="候选数据项"),
+    candidate_key: str = typer.Argument(..., help="候选记录编号"),
+    decision: str = typer.Argument(..., help="same（同一人）或 different（不是同一人）"),
+    user: str = typer.Option(..., "--user", help="审核人"),
+) -> None:
+    """记录审核结论；此后每晚关联都遵守该结论。"""
+    from .review import decide_pair
+
+    with _friendly_errors():
+        stored = decide_pair(_settings(), feed, record_key, candidate_feed, candidate_key, decision, user)
+    verdict = "同一人" if stored["decision"] == "same" else "不是同一人"
+    console.print(
+        f"已记录：{feed} {record_key} 与 {candidate_feed} {candidate_key} {verdict}"
+        f"（{stored['decided_by']}，{stored['decided_at']}）；下次关联起生效。",
+        highlight=False,
+    )
+
+
+@app.command()
+def evaluate(target: str = typer.Argument(..., help="带真值（_truth）的交付目录，或 febrl4 / febrl3")) -> None:
+    """评估关联质量：成对精确率、召回率、F1，分块的候选对完整率与缩减率。"""
+    with _friendly_errors():
+        if target in ("febrl4", "febrl3"):
+            from matchers.febrl import evaluate_febrl
+
+            result = evaluate_febrl(target)
+        else:
+            from .evaluate import evaluate_delivery
+
+            result = evaluate_delivery(_settings(), Path(target))
+    table = Table(title=f"关联质量评估：{target}")
+    table.add_column("指标")
+    table.add_column("数值", justify="right")
+    for label, value in _flatten(result):
+        table.add_row(label, value)
+    console.print(table)
 
 
 @app.command("db-upgrade")
@@ -129,6 +238,69 @@ def db_upgrade() -> None:
 
     connect(_settings())
     console.print("数据库结构已是最新版本。")
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise BiduiError(f"数据日期“{text}”格式不对，应为 YYYY-MM-DD") from exc
+
+
+COUNT_TITLES = {
+    "rows": "人员记录",
+    "persons": "人员",
+    "persons_kept": "其中沿用原人员编号",
+    "persons_new": "其中新编号",
+    "households": "户",
+    "households_new": "其中新户编码",
+    "review_pairs": "待审核配对",
+}
+EVALUATION_TITLES = {
+    "dataset": "数据集", "delivery_date": "数据日期", "records": "记录数", "rows": "人员记录数",
+    "true_links": "真实关联数", "true_pairs": "真实配对数", "candidate_pairs": "候选配对数",
+    "predicted_pairs": "判定关联的配对数", "threshold": "阈值", "upper": "上阈值", "lower": "下阈值",
+    "prior": "先验匹配概率", "em_iterations": "EM 迭代次数", "precision": "精确率", "recall": "召回率",
+    "f1": "F1", "true_positives": "正确关联（真阳性）", "false_positives": "错误关联（假阳性）",
+    "false_negatives": "漏掉的关联（假阴性）", "pair_completeness": "候选配对完整率", "reduction_ratio": "缩减率",
+    "seconds": "耗时（秒）", "total_seconds": "总耗时（秒）", "load": "读取", "blocking": "分块", "comparing": "比较",
+    "estimating_u": "估计 u", "fitting": "EM 拟合", "scoring": "打分", "clustering": "聚类", "evaluating": "评估",
+    "exact_id": "身份证号直接匹配（对照）", "exact_id_join": "身份证号直接匹配（对照）", "baseline": "对照方法",
+    "linkage": "本系统关联", "blocking_stats": "分块",
+}
+
+
+def _flatten(values: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested result dicts as (Chinese label, text) rows; unknown keys keep their own name."""
+    rows = []
+    for key, value in values.items():
+        label = f"{prefix}{EVALUATION_TITLES.get(key, key)}"
+        if isinstance(value, dict):
+            rows.extend(_flatten(value, f"{label} · "))
+        elif isinstance(value, float):
+            rows.append((label, f"{value:.2f}" if "秒" in label else f"{value:.6f}"))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            rows.append((label, f"{value:,}"))
+        else:
+            rows.append((label, str(value)))
+    return rows
+
+
+def _print_link(summary: dict) -> None:
+    from .basemap import STAGE_TEXT
+
+    table = Table(title=f"关联与底图（数据日期 {summary['delivery_date']}）")
+    table.add_column("项目")
+    table.add_column("数量", justify="right")
+    for key, value in summary["counts"].items():
+        table.add_row(COUNT_TITLES.get(key, key), f"{value:,}")
+    for method, value in summary.get("methods", {}).items():
+        table.add_row(f"关联方式：{method}", f"{value:,}")
+    for stage, seconds in summary["seconds"].items():
+        table.add_row(f"耗时：{STAGE_TEXT.get(stage, stage)}（秒）", f"{seconds:.1f}")
+    console.print(table)
+    if summary.get("note"):
+        console.print(f"[yellow]提示：[/yellow]{summary['note']}")
 
 
 def _print_feeds(feeds: list[dict]) -> None:

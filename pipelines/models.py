@@ -18,7 +18,22 @@ from sqlalchemy import (
 
 from .feeds import DEFAULT_FEEDS_CONFIG, load_feeds
 
-__all__ = ["metadata", "deliveries", "feed_loads", "findings", "region_reference", "feed_tables", "feed_table"]
+__all__ = [
+    "metadata",
+    "deliveries",
+    "feed_loads",
+    "findings",
+    "region_reference",
+    "feed_tables",
+    "feed_table",
+    "PERSON_ATTRIBUTES",
+    "persons",
+    "households",
+    "links",
+    "linkage_models",
+    "review_queue",
+    "review_decisions",
+]
 
 metadata = MetaData()
 
@@ -105,3 +120,101 @@ feed_tables: dict[str, Table] = {
 def feed_table(feed_name: str) -> Table:
     """The snapshot table of a feed."""
     return feed_tables[feed_name]
+
+
+# --- the base map (底图) ----------------------------------------------------------------------
+
+# Every person attribute is kept with the source row that gave it ('feed:record_key'), so a county
+# officer can see whose word a value is. Identity comes from hukou first; department facts from
+# their own department (see pipelines.attributes).
+PERSON_ATTRIBUTES: dict[str, str] = {
+    "name": "name_source",
+    "id_number": "id_source",
+    "sex": "sex_source",
+    "birth_date": "birth_source",
+    "ethnicity": "ethnicity_source",
+    "village_code": "village_source",
+    "hukou_state": "hukou_state_source",
+    "insured_state": "insured_source",
+    "enrolment_state": "enrolment_source",
+    "illness_kind": "illness_source",
+    "assistance_kind": "assistance_source",
+}
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("person_id", String(10), primary_key=True),  # 'P' + 9 digits, assigned once and kept
+    Column("household_code", String(17)),
+    *(column for value, source in PERSON_ATTRIBUTES.items() for column in (Column(value, Text), Column(source, Text))),
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+)
+
+# One household code per household (一户一码): 'H' + the 12-digit village code where it was first
+# seen + a 4-digit sequence. household_key is what the code stays with: 'hukou:<户号>' for a
+# registered household, else the department's own household number ('poverty:<户编号>', …).
+households = Table(
+    "households",
+    metadata,
+    Column("household_code", String(17), primary_key=True),
+    Column("household_key", Text, nullable=False, unique=True),
+    Column("hukou_no", Text),
+    Column("village_code", String(12)),
+    Column("head_person_id", String(10)),
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+)
+
+# One row per person-level source row per night: where the linker put it and why.
+links = Table(
+    "links",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("feed", String(40), primary_key=True),
+    Column("record_key", Text, primary_key=True),
+    Column("person_id", String(10), nullable=False),
+    Column("household_code", String(17)),
+    Column("method", String(20), nullable=False),  # id_exact | probabilistic | review_decision | singleton
+    Column("probability", Float),
+    Column("match_weight", Float),
+    Column("anchor_feed", String(40)),
+    Column("anchor_key", Text),
+    Column("levels", Text),  # JSON {comparison: level} of the accepted pair
+)
+
+# The fitted Fellegi–Sunter model of each night, with its thresholds: `explain` needs the very
+# model that scored a pair, not tonight's.
+linkage_models = Table(
+    "linkage_models",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("model", Text, nullable=False),  # JSON: FellegiSunter.to_dict() + upper, lower
+)
+
+review_queue = Table(
+    "review_queue",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("feed", String(40), primary_key=True),
+    Column("record_key", Text, primary_key=True),
+    Column("candidate_feed", String(40), primary_key=True),
+    Column("candidate_key", Text, primary_key=True),
+    Column("probability", Float),
+    Column("match_weight", Float),
+    Column("levels", Text),
+    Column("status", String(10), nullable=False),  # open | decided
+)
+
+# A reviewer's word on a pair, obeyed on every later night until changed.
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("feed", String(40), primary_key=True),
+    Column("record_key", Text, primary_key=True),
+    Column("candidate_feed", String(40), primary_key=True),
+    Column("candidate_key", Text, primary_key=True),
+    Column("decision", String(10), nullable=False),  # same | different
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+)

@@ -1,0 +1,71 @@
+"""`export_links`: the night's links as an Excel-friendly CSV, written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipelines import storage_basemap
+from pipelines.basemap import link_night
+from pipelines.errors import BiduiError
+from pipelines.export import export_links
+
+EXPECTED = (
+    "\ufefffeed,record_key,person_id,household_code,method,probability\r\n"
+    "hukou,H1,P000000001,H5227251022030001,id_exact,1.0\r\n"
+    "hukou,H2,P000000002,H5227251022030001,singleton,1.0\r\n"
+    "medical_insurance,MI1,P000000001,H5227251022030001,id_exact,1.0\r\n"
+    "minimum_living,ML1,P000000002,H5227251022030001,probabilistic,0.909091\r\n"
+    "poverty_households,PH1,P000000001,H5227251022030001,id_exact,1.0\r\n"
+    "poverty_members,PM1,P000000001,H5227251022030001,id_exact,1.0\r\n"
+    "poverty_members,PM2,P000000003,H5227251022030001,singleton,1.0\r\n"
+    "vehicles,V1,P000000004,,singleton,1.0\r\n"
+)
+
+
+def test_export_writes_one_row_per_source_row_with_a_bom(linked_night, tmp_path):
+    out = tmp_path / "out" / "links.csv"
+    summary = export_links(linked_night, out)
+    assert summary == {"path": str(out.resolve()), "delivery_date": "2026-11-20", "rows": 8}
+    assert out.read_bytes().decode("utf-8") == EXPECTED
+    assert [p.name for p in out.parent.iterdir()] == ["links.csv"]
+
+
+def test_export_reads_in_chunks_and_picks_the_night(linked_night, night_sample, tmp_path, monkeypatch):
+    later = night_sample.DAY + dt.timedelta(days=1)
+    night_sample.write_snapshots(linked_night, later)
+    rows = night_sample.person_rows().iloc[:3]
+    result = night_sample.link_result()
+    result.links = result.links.iloc[:3]
+    link_night(linked_night, later, linker=night_sample.RecordingLinker(result, rows).as_linker())
+    chunked = storage_basemap.iter_links
+    monkeypatch.setattr(storage_basemap, "iter_links", lambda engine, day, columns: chunked(engine, day, columns, chunk_rows=3))
+    assert export_links(linked_night, tmp_path / "new.csv")["rows"] == 3
+    assert export_links(linked_night, tmp_path / "old.csv", "2026-11-20")["rows"] == 8
+    assert (tmp_path / "old.csv").read_bytes().decode("utf-8") == EXPECTED
+
+
+def test_a_failed_export_leaves_no_file(linked_night, tmp_path, monkeypatch):
+    def broken(engine, day, columns):
+        yield from ()
+        raise RuntimeError("数据库断开")
+
+    monkeypatch.setattr(storage_basemap, "iter_links", broken)
+    out = tmp_path / "exports" / "links.csv"
+    out.parent.mkdir()
+    out.write_text("上一次的导出")
+    with pytest.raises(RuntimeError):
+        export_links(linked_night, out)
+    assert [p.name for p in out.parent.iterdir()] == ["links.csv"]
+    assert out.read_text() == "上一次的导出"
+
+
+def test_export_without_links_is_a_clear_error(linked_night, tmp_path):
+    with pytest.raises(BiduiError, match="2026-11-19 没有关联结果"):
+        export_links(linked_night, tmp_path / "x.csv", "2026-11-19")
+
+
+def test_export_on_an_empty_store_is_a_clear_error(sqlite_settings, tmp_path):
+    with pytest.raises(BiduiError, match="还没有任何关联结果"):
+        export_links(sqlite_settings, tmp_path / "x.csv")

@@ -60,9 +60,11 @@ class Linker:
 
 def default_linker() -> Linker:
     """pipelines.person_rows and pipelines.link (imported here: they pull in the whole matcher)."""
-    from .link import link_person_rows
-    from .person_rows import build_person_rows
-
+    try:
+        from .link import link_person_rows
+        from .person_rows import build_person_rows
+    except ModuleNotFoundError as exc:
+        raise BiduiError("本版本尚未包含人员关联模块（pipelines.link），底图无法生成") from exc
     return Linker(build_person_rows, link_person_rows)
 
 

@@ -29,13 +29,17 @@ DOC_MD = """
 2. **validate 校验**：按数据源并行校验（每个数据源一个映射任务实例）；
 3. **report 校验报告**：汇总校验结果，生成 `reports/<数据日期>/` 下的报告文件；
    即使当晚没有任何可校验的数据源，也照常生成报告。
+4. **link 关联**：与报告并行，把当晚各数据源的人员记录关联成底图（人员、户、关联结果、待审核配对），
+   人员编号与户编码逐晚保持不变；关联失败不影响校验报告。
 
 **English**: runs at 01:00 Asia/Shanghai and processes the previous day's delivery (the 01:00 run
 on the 21st handles the delivery dated the 20th), read from `<drop_dir>/<data date>/` unless the
 `delivery_dir` param names another folder. `ingest` loads the files and lists the feeds to check,
 `validate` checks each feed as one mapped task instance, `report` writes the validation reports
-under `reports/<data date>/`, even on a night with no feed left to validate. Every task retries
-twice; re-running a night is idempotent.
+under `reports/<data date>/`, even on a night with no feed left to validate. `link`, beside
+`report`, links the night's person-level rows into the base map (persons, households, links, review
+queue) with person IDs and household codes kept from night to night; a failed link leaves the report
+alone. Every task retries twice; re-running a night is idempotent.
 """
 
 
@@ -75,7 +79,8 @@ def _run_moment(context: dict[str, Any]) -> datetime:
     doc_md=DOC_MD,
 )
 def nightly_comparison() -> None:
-    """Wire one night: ingest the delivery, validate each feed, write the validation reports."""
+    """Wire one night: ingest the delivery, validate each feed, then write the validation reports
+    and link the base map side by side."""
 
     @task
     def ingest() -> list[str]:
@@ -117,11 +122,20 @@ def nightly_comparison() -> None:
 
         return finish_validation(load_settings(), delivery_date)
 
+    # none_failed for the same reason as report: feeds kept from earlier nights still get linked.
+    @task(multiple_outputs=False, trigger_rule=TriggerRule.NONE_FAILED)
+    def link(delivery_date: str) -> dict[str, Any]:
+        """Link the night's person rows into the base map; returns counts and seconds per stage."""
+        from pipelines.basemap import link_night
+        from pipelines.settings import load_settings
+
+        return link_night(load_settings(), delivery_date)
+
     feeds = ingest()
     delivery_date = XComArg(feeds.operator, key="delivery_date")
     validated = validate.partial(delivery_date=delivery_date).expand(feed=feeds)
-    validated >> report(delivery_date)
-    # Later stages (link → rules → clues → ledgers, mapped per county) chain on from here.
+    validated >> [report(delivery_date), link(delivery_date)]
+    # Later stages (rules → clues → ledgers, mapped per county) chain on from link.
 
 
 nightly_comparison()

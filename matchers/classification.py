@@ -10,6 +10,11 @@ where λ is the prior match probability and a missing level (-1) adds 0. The pro
 λ and — unless fixed — u on the candidate pairs. Any m or u can be fixed, so a model fitted once
 is stored as JSON (`to_dict`) and reused (`from_dict`) without refitting.
 
+Term frequencies (Splink's term-frequency adjustment): agreeing on a rare value says more than
+agreeing on a common one, so for some pairs a comparison's u can be replaced by the frequency of
+the agreed value (`u_override` in `match_weights` and `explain`), e.g. 1 / 200,000 for a name only
+one person in the register has instead of the average chance that two names are equal.
+
 EM runs on the distinct gamma patterns with their counts, so its cost does not grow with the
 number of pairs; scoring is one numpy table lookup per comparison.
 """
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from matchers.comparisons import MISSING, ComparisonSpec
+from matchers.comparisons import MISSING, Comparison
 
 __all__ = ["ComparisonLevels", "FellegiSunter", "weight_to_probability", "probability_to_weight"]
 
@@ -54,7 +59,7 @@ class ComparisonLevels:
         return sum(1 for level in self.labels if level != MISSING)
 
     @classmethod
-    def from_spec(cls, spec: ComparisonSpec) -> ComparisonLevels:
+    def from_spec(cls, spec: Comparison) -> ComparisonLevels:
         return cls(spec.name, spec.level_labels())
 
 
@@ -97,7 +102,7 @@ class FellegiSunter:
                     raise ValueError(f"比较“{comparison.name}”的 {kind} 概率须有 {k} 个")
 
     @classmethod
-    def from_specs(cls, specs: Sequence[ComparisonSpec], prior: float = 1e-3) -> FellegiSunter:
+    def from_specs(cls, specs: Sequence[Comparison], prior: float = 1e-3) -> FellegiSunter:
         """A model with default starting values for these comparisons."""
         return cls([ComparisonLevels.from_spec(spec) for spec in specs], prior=prior)
 
@@ -194,12 +199,21 @@ class FellegiSunter:
         """log2(m/u) per level, with 0 in front for the missing level (-1 + 1 = index 0)."""
         return np.concatenate([[0.0], np.log2(self.m[name] / self.u[name])])
 
-    def match_weights(self, gamma: pd.DataFrame) -> pd.Series:
-        """The match weight of every pair (same index as `gamma`)."""
+    def match_weights(self, gamma: pd.DataFrame, u_override: Mapping[str, np.ndarray] | None = None) -> pd.Series:
+        """The match weight of every pair (same index as `gamma`).
+
+        `u_override`: per comparison, a u per pair (NaN = keep the model's) replacing the u of the
+        pair's level, e.g. a term frequency; ignored where the level is missing.
+        """
         total = np.full(len(gamma), probability_to_weight(self.prior))
         for comparison in self.comparisons:
             levels = gamma[comparison.name].to_numpy(dtype=np.int64)
             total += self._weight_table(comparison.name)[levels + 1]
+            if u_override and comparison.name in u_override:
+                u = np.asarray(u_override[comparison.name], dtype=np.float64)
+                use = ~np.isnan(u) & (levels >= 0)
+                model_u = self.u[comparison.name][levels[use]]
+                total[use] += np.log2(model_u) - np.log2(np.maximum(u[use], np.finfo(float).tiny))
         return pd.Series(total, index=gamma.index, name="match_weight")
 
     def predict_proba(self, gamma: pd.DataFrame) -> pd.Series:
@@ -212,26 +226,32 @@ class FellegiSunter:
         """The pairs whose match probability is at least `threshold`."""
         return gamma.index[(self.predict_proba(gamma) >= threshold).to_numpy()]
 
-    def explain(self, gamma_row: Mapping[str, int] | pd.Series) -> dict:
+    def explain(self, gamma_row: Mapping[str, int] | pd.Series, u_override: Mapping[str, float] | None = None) -> dict:
         """How one pair's weight is made up, ready for JSON:
 
         {"comparisons": [{"name", "level", "label", "m", "u", "weight"}...],
          "prior": λ, "prior_weight", "total_weight", "probability"}; a missing level has m, u None
-        and weight 0.
+        and weight 0. A comparison whose u `u_override` replaces says so with "u_override": True.
         """
         rows = []
         total = prior_weight = probability_to_weight(self.prior)
         for comparison in self.comparisons:
             level = int(gamma_row[comparison.name])
+            overridden = bool(u_override) and comparison.name in u_override and level != MISSING
             if level == MISSING:
                 m = u = None
                 weight = 0.0
             else:
                 m, u = float(self.m[comparison.name][level]), float(self.u[comparison.name][level])
+                if overridden:
+                    u = float(u_override[comparison.name])
                 weight = math.log2(m / u)
             total += weight
             label = comparison.labels[level]
-            rows.append({"name": comparison.name, "level": level, "label": label, "m": m, "u": u, "weight": weight})
+            row = {"name": comparison.name, "level": level, "label": label, "m": m, "u": u, "weight": weight}
+            if overridden:
+                row["u_override"] = True
+            rows.append(row)
         return {
             "comparisons": rows,
             "prior": self.prior,

@@ -11,9 +11,16 @@ levels, k the strongest. `levels` means, per method:
   3 = identical, 2 = one edit, 1 = two edits. Damerau counts an adjacent transposition as one edit.
 - "numeric": absolute differences, smallest first, e.g. (0, 5); values that are not numbers on
   both sides fall back to text equality (equal text = strongest level).
+- "prefix": how many leading characters agree, longest first, e.g. (12, 9, 6) on region codes
+  gives 3 = same village, 2 = same township, 1 = same county.
 - "date": checks, strongest first, from DATE_CHECKS: "exact", "day_month_swap" (same year, day and
   month exchanged), "one_digit" (one digit of YYYYMMDD differs), "transposed_digits" (two adjacent
   digits exchanged). Dates are compared as their digits, so 1990-01-02 and 19900102 are equal.
+
+A `Cascade` makes one comparison out of several, strongest first (Splink's comparison levels):
+e.g. name characters identical (4), else the same pinyin (3), else similar characters (2), else
+similar pinyin (1), else 0. A model then weighs the levels as one field, so agreeing characters
+and agreeing pinyin are never counted twice.
 
 String distances use rapidfuzz's vectorised `cpdist`, run once per distinct pair of values, inside
 a recordlinkage `BaseCompareFeature`, so `recordlinkage.Compare` drives the comparing.
@@ -36,12 +43,16 @@ __all__ = [
     "DATE_CHECKS",
     "MISSING",
     "ComparisonSpec",
+    "Cascade",
+    "Comparison",
     "LevelFeature",
+    "CascadeFeature",
     "compare_levels",
+    "cascade_levels",
     "build_comparison_vectors",
 ]
 
-METHODS = ("exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "numeric", "date")
+METHODS = ("exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "numeric", "prefix", "date")
 DATE_CHECKS = ("exact", "day_month_swap", "one_digit", "transposed_digits")
 MISSING = -1
 
@@ -77,6 +88,11 @@ class ComparisonSpec:
             raise ValueError(f"比较“{self.name}”的日期级别须取自 {DATE_CHECKS}")
         if self.method == "jaro_winkler" and list(self.levels) != sorted(self.levels, reverse=True):
             raise ValueError(f"比较“{self.name}”的相似度阈值须从高到低排列")
+        if self.method == "prefix" and (
+            list(self.levels) != sorted(set(self.levels), reverse=True)
+            or not all(isinstance(v, int) and v > 0 for v in self.levels)
+        ):
+            raise ValueError(f"比较“{self.name}”的前缀长度须为正整数、从长到短排列")
         if self.method in ("levenshtein", "damerau_levenshtein", "numeric") and list(self.levels) != sorted(
             self.levels
         ):
@@ -111,7 +127,50 @@ class ComparisonSpec:
             return "完全一致" if value >= 1 else f"Jaro-Winkler 相似度 ≥ {value:g}"
         if self.method == "numeric":
             return "完全一致" if value == 0 else f"相差 ≤ {value:g}"
+        if self.method == "prefix":
+            return f"前 {value} 位相同"
         return "完全一致" if value == 0 else f"编辑距离 ≤ {value:g}"
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """One comparison made of steps (spec, level), strongest first: a pair takes level k for the
+    first step whose spec reaches that level (k = number of steps for the first step, 1 for the
+    last), 0 when none does, and -1 (missing) when every step's values are missing."""
+
+    name: str
+    steps: tuple[tuple[ComparisonSpec, int], ...]
+    labels: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple((spec, int(level)) for spec, level in self.steps))
+        if not self.steps:
+            raise ValueError(f"组合比较“{self.name}”至少需要一步")
+        for spec, level in self.steps:
+            if not 1 <= level < spec.n_levels:
+                raise ValueError(f"组合比较“{self.name}”中“{spec.name}”的级别须在 1 到 {spec.n_levels - 1} 之间")
+        if self.labels is not None and len(self.labels) != self.n_levels:
+            raise ValueError(f"组合比较“{self.name}”的级别标签须有 {self.n_levels} 个（含“不一致”）")
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.steps) + 1
+
+    @property
+    def specs(self) -> list[ComparisonSpec]:
+        """The distinct specs of the steps, in order."""
+        return list(dict.fromkeys(spec for spec, _ in self.steps))
+
+    def level_labels(self) -> dict[int, str]:
+        if self.labels is not None:
+            agreeing = list(self.labels)
+        else:
+            steps = [f"{spec.name}{spec.level_labels()[level]}" for spec, level in reversed(self.steps)]
+            agreeing = ["不一致", *steps]
+        return {MISSING: "缺失", **dict(enumerate(agreeing))}
+
+
+Comparison = ComparisonSpec | Cascade
 
 
 # --- value preparation ------------------------------------------------------------------------
@@ -215,6 +274,19 @@ def _numeric_levels(thresholds: Sequence[float]) -> Callable[[np.ndarray, np.nda
     return levels
 
 
+def _prefix_levels(lengths: Sequence[int]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    width = max(lengths)
+
+    def levels(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # Fixed-width code points (longer texts cut, shorter ones padded with 0) compared column-wise.
+        px = np.array(x.tolist(), dtype=f"<U{width}").view(np.uint32).reshape(len(x), width)
+        py = np.array(y.tolist(), dtype=f"<U{width}").view(np.uint32).reshape(len(y), width)
+        common = np.cumprod((px == py) & (px != 0), axis=1).sum(axis=1)
+        return _levels_by_score(common, lengths, higher_is_better=True)
+
+    return levels
+
+
 def _date_levels(checks: Sequence[str]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     def levels(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         same_length = np.fromiter(map(len, x), np.int64, len(x)) == np.fromiter(map(len, y), np.int64, len(y))
@@ -256,7 +328,22 @@ def compare_levels(spec: ComparisonSpec, a: pd.Series, b: pd.Series) -> np.ndarr
         return _on_distinct_pairs(a, b, _texts, _jaro_winkler_levels(spec.levels))
     if spec.method == "numeric":
         return _on_distinct_pairs(a, b, _texts, _numeric_levels(spec.levels))
+    if spec.method == "prefix":
+        return _on_distinct_pairs(a, b, _texts, _prefix_levels(spec.levels))
     return _on_distinct_pairs(a, b, _texts, _edit_levels(spec.method, spec.levels))
+
+
+def cascade_levels(cascade: Cascade, levels: dict[ComparisonSpec, np.ndarray]) -> np.ndarray:
+    """int8 levels of `cascade` from its specs' levels (each an array over the same pairs)."""
+    first = levels[cascade.steps[0][0]]
+    out = np.zeros(len(first), dtype=np.int8)
+    missing = np.ones(len(first), dtype=bool)
+    k = len(cascade.steps)
+    for rank, (spec, level) in reversed(list(enumerate(cascade.steps))):
+        out[levels[spec] >= level] = k - rank
+        missing &= levels[spec] == MISSING
+    out[missing] = MISSING
+    return out
 
 
 class LevelFeature(BaseCompareFeature):
@@ -273,14 +360,32 @@ class LevelFeature(BaseCompareFeature):
         return compare_levels(self.spec, s_left, s_right)
 
 
+class CascadeFeature(BaseCompareFeature):
+    """A recordlinkage compare feature giving the int8 levels of one `Cascade`."""
+
+    name = "cascade"
+    description = "Comparison levels of a Cascade"
+
+    def __init__(self, cascade: Cascade) -> None:
+        specs = cascade.specs
+        super().__init__([s.left for s in specs], [s.right_column for s in specs], label=cascade.name)
+        self.cascade = cascade
+
+    def _compute_vectorized(self, *columns: pd.Series) -> np.ndarray:
+        specs = self.cascade.specs
+        lefts, rights = columns[: len(specs)], columns[len(specs) :]
+        levels = {spec: compare_levels(spec, a, b) for spec, a, b in zip(specs, lefts, rights, strict=True)}
+        return cascade_levels(self.cascade, levels)
+
+
 def build_comparison_vectors(
     pairs: pd.MultiIndex,
     left: pd.DataFrame,
     right: pd.DataFrame | None,
-    specs: Sequence[ComparisonSpec],
+    specs: Sequence[Comparison],
     chunk_size: int = 2_000_000,
 ) -> pd.DataFrame:
-    """One int8 column of levels per spec, one row per pair (index: `pairs`).
+    """One int8 column of levels per spec (or Cascade), one row per pair (index: `pairs`).
 
     Pairs are compared in chunks so the per-pair copies recordlinkage makes stay bounded.
     """
@@ -289,7 +394,9 @@ def build_comparison_vectors(
         raise ValueError("比较的名称须各不相同")
     if len(pairs) == 0:
         return pd.DataFrame({n: pd.Series(dtype=np.int8) for n in names}, index=pairs)
-    compare = recordlinkage.Compare([LevelFeature(spec) for spec in specs])
+    compare = recordlinkage.Compare(
+        [CascadeFeature(spec) if isinstance(spec, Cascade) else LevelFeature(spec) for spec in specs]
+    )
     parts = [
         compare.compute(pairs[start : start + chunk_size], left, right)
         for start in range(0, len(pairs), chunk_size)

@@ -180,13 +180,19 @@ def review_list(
     if pairs.empty:
         console.print("没有待审核的配对。")
         return
-    table = Table(title=f"待审核配对（数据日期 {pairs['delivery_date'].iloc[0]}）")
-    for header in ("数据项", "记录编号", "候选数据项", "候选记录编号", "匹配概率", "匹配权重"):
-        table.add_column(header)
-    for p in pairs.itertuples(index=False):
-        table.add_row(p.feed, p.record_key, p.candidate_feed, p.candidate_key, f"{p.probability:.4f}", f"{p.match_weight:.2f}")
-    console.print(table)
-    console.print("查看理由：bidui explain 数据项 记录编号；给出结论：bidui review decide … same|different --user 姓名")
+    # One pair a line, keys in the order `review decide` takes them, so a line can be copied whole.
+    console.print(f"待审核配对（数据日期 {pairs['delivery_date'].iloc[0]}，按匹配概率从高到低）：", highlight=False)
+    for number, p in enumerate(pairs.itertuples(index=False), 1):
+        console.print(
+            f"{number:>4}. {p.feed} {p.record_key} {p.candidate_feed} {p.candidate_key}　"
+            f"概率 {p.probability:.4f}　权重 {p.match_weight:.2f}",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+    console.print(
+        "查看理由：bidui explain 数据项 记录编号；给出结论：bidui review decide 数据项 记录编号 候选数据项 候选记录编号 "
+        "same|different --user 审核人",
+        highlight=False,
+    )
 
 
 @review_app.command("decide")
@@ -267,14 +273,20 @@ EVALUATION_TITLES = {
     "estimating_u": "估计 u", "fitting": "EM 拟合", "scoring": "打分", "clustering": "聚类", "evaluating": "评估",
     "exact_id": "身份证号直接匹配（对照）", "exact_id_join": "身份证号直接匹配（对照）", "baseline": "对照方法",
     "linkage": "本系统关联", "blocking_stats": "分块",
+    "true_persons": "真实人数", "scored_rows": "参与概率打分的记录", "spine_rows": "户籍主干记录",
+    "linked_rows": "关联到他人的记录", "review_pairs": "待审核配对", "linking_seconds": "关联各步耗时（秒）",
+    "ingest": "载入", "person_rows": "整理人员记录", "linking": "关联", "decisions": "审核结论",
+    "deterministic": "身份证号确定性关联", "sides": "准备比较两侧", "estimating": "估计参数", "choosing": "选取候选",
+    "output": "输出",
 }
+METHOD_TITLES = {"id_exact": "身份证号一致", "probabilistic": "概率关联", "review_decision": "人工审核", "singleton": "单独成人"}
 
 
 def _flatten(values: dict, prefix: str = "") -> list[tuple[str, str]]:
     """Nested result dicts as (Chinese label, text) rows; unknown keys keep their own name."""
     rows = []
     for key, value in values.items():
-        label = f"{prefix}{EVALUATION_TITLES.get(key, key)}"
+        label = f"{prefix}{EVALUATION_TITLES.get(key) or METHOD_TITLES.get(key, key)}"
         if isinstance(value, dict):
             rows.extend(_flatten(value, f"{label} · "))
         elif isinstance(value, float):
@@ -295,7 +307,7 @@ def _print_link(summary: dict) -> None:
     for key, value in summary["counts"].items():
         table.add_row(COUNT_TITLES.get(key, key), f"{value:,}")
     for method, value in summary.get("methods", {}).items():
-        table.add_row(f"关联方式：{method}", f"{value:,}")
+        table.add_row(f"关联方式：{METHOD_TITLES.get(method, method)}", f"{value:,}")
     for stage, seconds in summary["seconds"].items():
         table.add_row(f"耗时：{STAGE_TEXT.get(stage, stage)}（秒）", f"{seconds:.1f}")
     console.print(table)

@@ -93,7 +93,10 @@ def explain_row(settings: Settings, feed: str, record_key: str, day: str | dt.da
             attribute: {"value": person.get(attribute), "source": person.get(source)}
             for attribute, source in PERSON_ATTRIBUTES.items()
         },
-        "review": review.drop(columns=["delivery_date"]).to_dict("records"),
+        "review": [
+            {**pair, "comparisons": _comparisons(model, pair["levels"])}
+            for pair in review.drop(columns=["delivery_date"]).to_dict("records")
+        ],
         "decisions": [
             {**d, "decided_at": d["decided_at"].isoformat(sep=" ")} for d in decisions.to_dict("records")
         ],
@@ -113,7 +116,8 @@ def format_explanation(info: dict) -> str:
     ]
     if info["anchor"]:
         lines.append(f"关联到：{info['anchor']['feed']} {info['anchor']['record_key']}")
-    lines.append(f"匹配概率：{_number(info['probability'], 6)}　匹配权重：{_number(info['match_weight'], 3)}")
+    if info["method"] != "singleton":
+        lines.append(f"匹配概率：{_number(info['probability'], 6)}　匹配权重：{_number(info['match_weight'], 3)}")
     upper, lower = info["thresholds"]["upper"], info["thresholds"]["lower"]
     if upper is not None:
         lines.append(f"阈值：概率 ≥ {upper} 自动关联；{lower} ～ {upper} 之间进入人工审核；低于 {lower} 不关联")
@@ -130,9 +134,12 @@ def format_explanation(info: dict) -> str:
     for pair in info["review"]:
         state = "已审核" if pair["status"] == "decided" else "待审核"
         lines.append(
-            f"灰色区间候选（{state}）：{pair['feed']} {pair['record_key']} ↔ {pair['candidate_feed']} "
+            f"人工审核候选（{state}）：{pair['feed']} {pair['record_key']} ↔ {pair['candidate_feed']} "
             f"{pair['candidate_key']}，概率 {_number(pair['probability'], 6)}"
         )
+        if pair["comparisons"]:
+            parts = "；".join(f"{c['name']} {c['label']} {c['weight']:+.2f}" for c in pair["comparisons"]["comparisons"])
+            lines.append(f"  {parts}；合计权重 {pair['comparisons']['total_weight']:+.2f}")
     for d in info["decisions"]:
         lines.append(
             f"审核结论：{d['feed']} {d['record_key']} 与 {d['candidate_feed']} {d['candidate_key']} "

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable
 
+from .basemap import link_night
+from .errors import BiduiError
 from .ingest import ingest_delivery
 from .settings import Settings
 from .validate import finish_validation, validate_feed
 
 __all__ = ["run_night"]
 
+log = logging.getLogger(__name__)
+
 
 def run_night(settings: Settings, delivery_dir: Path, progress: Callable[[str, float], None] | None = None) -> dict:
-    """ingest → validate every feed → report; returns the report summary."""
+    """ingest → validate every feed → report → link into the base map.
+
+    The validation report is written before linking, so a night whose linking fails still has its
+    report; the failure comes back as `link_error` (Chinese text) with `link` None.
+    """
     summary = ingest_delivery(settings, delivery_dir, progress=progress)
     feeds = summary["feeds_to_validate"]
     checks = []
@@ -22,6 +31,14 @@ def run_night(settings: Settings, delivery_dir: Path, progress: Callable[[str, f
             progress(f"检查 {feed}", index / max(len(feeds), 1))
         checks.append(validate_feed(settings, summary["delivery_date"], feed))
     report = finish_validation(settings, summary["delivery_date"])
+    linked, link_error = None, None
+    try:
+        linked = link_night(settings, summary["delivery_date"], progress=progress)
+    except BiduiError as exc:
+        link_error = str(exc)
+    except Exception as exc:  # the report is out; say what broke instead of losing the night's summary
+        log.exception("linking %s failed", summary["delivery_date"])
+        link_error = f"{type(exc).__name__}: {exc}"
     if progress:
         progress("完成", 1.0)
-    return {"ingest": summary, "checks": checks, "report": report}
+    return {"ingest": summary, "checks": checks, "report": report, "link": linked, "link_error": link_error}

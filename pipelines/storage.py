@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
-
 
 import pandas as pd
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, update
 
 from .models import deliveries, feed_loads, feed_table, findings, metadata, region_reference
 from .settings import Settings
+from .storage_bulk import bulk_insert
 
 __all__ = [
     "connect",
@@ -162,32 +160,10 @@ def write_snapshot(
 
 
 def _bulk_insert(conn, table_name: str, columns: list[str], delivery_date: dt.date, body: pd.DataFrame) -> None:
-    if body.empty:
-        return
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "sqlite":
-        placeholders = ", ".join("?" for _ in columns)
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        day = delivery_date.isoformat()
-        rows = ((day, *row) for row in body.itertuples(index=False, name=None))
-        raw.cursor().executemany(f'insert into "{table_name}" ({quoted}) values ({placeholders})', rows)
-        return
-    if conn.dialect.name == "postgresql":
-        # COPY is an order of magnitude faster than INSERT for a million rows.
-        buffer = io.StringIO()
-        framed = body.copy()
-        framed.insert(0, "delivery_date", delivery_date.isoformat())
-        framed.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
-        buffer.seek(0)
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cur:
-            cur.copy_expert(
-                f'copy "{table_name}" ({quoted}) from stdin with (format csv, null \'\\N\')', buffer
-            )
-        return
-    table = metadata.tables[table_name]
-    records = [dict(zip(columns, (delivery_date, *row))) for row in body.itertuples(index=False, name=None)]
-    conn.execute(insert(table), records)
+    framed = body.copy(deep=False)
+    framed.insert(0, "delivery_date", delivery_date.isoformat())
+    framed.columns = columns
+    bulk_insert(conn, table_name, columns, framed)
 
 
 def load_snapshot(engine: Engine, feed: str, delivery_date: dt.date) -> pd.DataFrame:

@@ -1,21 +1,19 @@
 """Storage of the base map (底图): persons, households, links, linkage models and the review queue.
 
 The base-map half of the storage module (pipelines.storage keeps deliveries, snapshots and findings);
-stages read and write the base map only through these functions. Large frames move the way
-snapshots do: executemany on SQLite, COPY on PostgreSQL.
+stages read and write the base map only through these functions. Large frames move through
+pipelines.storage_bulk (executemany on SQLite, COPY on PostgreSQL), as snapshots do.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, delete, func, insert, or_, select, update
 
 from .models import (
     PERSON_ATTRIBUTES,
@@ -28,6 +26,7 @@ from .models import (
     review_queue,
 )
 from .storage import effective_date
+from .storage_bulk import bulk_insert, raw_frame, upsert_newest
 
 __all__ = [
     "LINK_COLUMNS",
@@ -68,73 +67,7 @@ HOUSEHOLD_COLUMNS = ["household_code", "household_key", "hukou_no", "village_cod
 DECISION_COLUMNS = ["feed", "record_key", "candidate_feed", "candidate_key", "decision", "decided_by", "decided_at"]
 
 
-# --- bulk movement ----------------------------------------------------------------------------
-
-def _cells(body: pd.DataFrame) -> pd.DataFrame:
-    """Plain Python values with None for every missing one, as the drivers want them."""
-    return body.astype(object).where(body.notna(), None)
-
-
-def _tuples(body: pd.DataFrame):
-    """Rows as tuples for executemany. sqlite3 stores a NaN as NULL, so only pandas' own missing
-    marker (pd.NA, in nullable columns) needs replacing; column-wise tolist beats itertuples."""
-    columns = []
-    for name in body.columns:
-        column = body[name]
-        if isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
-            column = column.astype(object).where(column.notna(), None)
-        columns.append(column.tolist())
-    return zip(*columns)
-
-
-def _bulk_insert(conn, table_name: str, columns: list[str], body: pd.DataFrame) -> None:
-    if body.empty:
-        return
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        # COPY is an order of magnitude faster than INSERT for millions of rows.
-        buffer = io.StringIO()
-        body[columns].to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
-        buffer.seek(0)
-        with raw.cursor() as cur:
-            cur.copy_expert(f'copy "{table_name}" ({quoted}) from stdin with (format csv, null \'\\N\')', buffer)
-        return
-    placeholders = ", ".join("?" for _ in columns)
-    raw.cursor().executemany(f'insert into "{table_name}" ({quoted}) values ({placeholders})', _tuples(body[columns]))
-
-
-def _upsert_newest(conn, table: Table, key: str, body: pd.DataFrame) -> None:
-    """Insert rows, or update existing ones: values from whichever night is newer, first_seen the
-    earliest and last_seen the latest. Re-running an older night therefore leaves newer values be."""
-    if body.empty:
-        return
-    columns = [c.name for c in table.columns]
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    postgres = conn.dialect.name == "postgresql"
-    least, greatest = ("least", "greatest") if postgres else ("min", "max")
-    newer = f'excluded."last_seen" >= "{table.name}"."last_seen"'
-    sets = [
-        f'"{c}" = case when {newer} then excluded."{c}" else "{table.name}"."{c}" end'
-        for c in columns
-        if c not in (key, "first_seen", "last_seen")
-    ]
-    sets.append(f'"first_seen" = {least}("{table.name}"."first_seen", excluded."first_seen")')
-    sets.append(f'"last_seen" = {greatest}("{table.name}"."last_seen", excluded."last_seen")')
-    conflict = f'on conflict ("{key}") do update set {", ".join(sets)}'
-    if postgres:
-        # COPY into a staging table, then one set-based upsert.
-        stage = f"stage_{table.name}"
-        conn.execute(text(f'create temp table "{stage}" (like "{table.name}") on commit drop'))
-        _bulk_insert(conn, stage, columns, body[columns])
-        conn.execute(text(f'insert into "{table.name}" ({quoted}) select {quoted} from "{stage}" {conflict}'))
-        return
-    # SQLite: executemany of the upsert itself is faster than staging (one pass over the rows).
-    placeholders = ", ".join("?" for _ in columns)
-    conn.connection.driver_connection.cursor().executemany(
-        f'insert into "{table.name}" ({quoted}) values ({placeholders}) {conflict}', _tuples(body[columns])
-    )
-
+# --- reading ----------------------------------------------------------------------------------
 
 def _json_value(value):
     """numpy arrays and scalars in a fitted model, as JSON values."""
@@ -147,19 +80,6 @@ def _json_value(value):
 
 def _frame(conn, statement, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(conn.execute(statement).fetchall(), columns=columns)
-
-
-def _raw_frame(conn, statement, columns: list[str]) -> pd.DataFrame:
-    """Like _frame, through the driver's own cursor: SQLAlchemy's row objects cost seconds per
-    million rows."""
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    cursor = conn.connection.driver_connection.cursor()
-    if conn.dialect.name == "postgresql":
-        cursor.execute(str(compiled), params)
-    else:
-        cursor.execute(str(compiled), [params[name] for name in compiled.positiontup])
-    return pd.DataFrame(cursor.fetchall(), columns=columns)
 
 
 # --- the night's base map ---------------------------------------------------------------------
@@ -178,14 +98,14 @@ def write_base_map(
     iso = day.isoformat()
     with engine.begin() as conn:
         conn.execute(delete(links).where(links.c.delivery_date == day))
-        _bulk_insert(conn, "links", ["delivery_date", *LINK_COLUMNS], link_rows.assign(delivery_date=iso))
+        bulk_insert(conn, "links", ["delivery_date", *LINK_COLUMNS], link_rows.assign(delivery_date=iso))
         conn.execute(delete(review_queue).where(review_queue.c.delivery_date == day))
-        _bulk_insert(conn, "review_queue", ["delivery_date", *REVIEW_COLUMNS], review_rows.assign(delivery_date=iso))
+        bulk_insert(conn, "review_queue", ["delivery_date", *REVIEW_COLUMNS], review_rows.assign(delivery_date=iso))
         conn.execute(delete(linkage_models).where(linkage_models.c.delivery_date == day))
         stored = json.dumps(model, ensure_ascii=False, sort_keys=True, default=_json_value)
         conn.execute(insert(linkage_models).values(delivery_date=day, model=stored))
-        _upsert_newest(conn, persons, "person_id", person_rows.assign(first_seen=iso, last_seen=iso))
-        _upsert_newest(conn, households, "household_code", household_rows.assign(first_seen=iso, last_seen=iso))
+        upsert_newest(conn, persons, "person_id", person_rows.assign(first_seen=iso, last_seen=iso))
+        upsert_newest(conn, households, "household_code", household_rows.assign(first_seen=iso, last_seen=iso))
 
 
 def latest_link_date(engine: Engine, on_or_before: dt.date | None = None) -> dt.date | None:
@@ -243,7 +163,7 @@ def load_previous_links(engine: Engine, day: dt.date) -> pd.DataFrame:
     if previous is None:
         return pd.DataFrame(columns=columns)
     with engine.connect() as conn:
-        return _raw_frame(conn, select(*(links.c[c] for c in columns)).where(links.c.delivery_date == previous), columns)
+        return raw_frame(conn, select(*(links.c[c] for c in columns)).where(links.c.delivery_date == previous), columns)
 
 
 def load_next_person_number(engine: Engine) -> int:
@@ -256,7 +176,7 @@ def load_next_person_number(engine: Engine) -> int:
 def load_household_keys(engine: Engine) -> pd.DataFrame:
     """household_key, household_code of every household code ever issued."""
     with engine.connect() as conn:
-        return _raw_frame(
+        return raw_frame(
             conn, select(households.c.household_key, households.c.household_code), ["household_key", "household_code"]
         )
 
@@ -286,7 +206,7 @@ def load_snapshot_fields(engine: Engine, feed: str, day: dt.date, fields: list[s
     if snapshot is None:
         return pd.DataFrame(columns=columns)
     with engine.connect() as conn:
-        return _raw_frame(
+        return raw_frame(
             conn,
             select(table.c[key], *(table.c[f] for f in fields))
             .where((table.c.delivery_date == snapshot) & table.c[key].is_not(None))

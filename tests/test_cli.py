@@ -58,7 +58,7 @@ def test_link_prints_the_base_map_counts(cli):
     assert result.exit_code == 0, result.output
     assert "关联与底图（数据日期 2026-11-20）" in result.output
     lines = [" ".join(line.replace("│", " ").split()) for line in result.output.splitlines()]
-    assert {"人员记录 8", "人员 4", "其中新编号 4", "户 1", "待审核配对 1", "关联方式：id_exact 4"} <= set(lines)
+    assert {"人员记录 8", "人员 4", "其中新编号 4", "户 1", "待审核配对 1", "关联方式：身份证号一致 4"} <= set(lines)
 
 
 def test_link_refuses_a_bad_date(cli):
@@ -89,7 +89,7 @@ def test_review_list_then_decide(cli):
     cli("link", "2026-11-20")
     listed = cli("review", "list", "--limit", "10")
     assert listed.exit_code == 0, listed.output
-    assert "vehicles" in listed.output and "0.5025" in listed.output
+    assert "   1. vehicles V1 hukou H2　概率 0.5025　权重 0.01" in listed.output.splitlines()
     wrong = cli("review", "decide", "vehicles", "V1", "hukou", "H2", "maybe", "--user", "审核员甲")
     assert wrong.exit_code == 1 and _squash("审核结论只能是 same") in _squash(wrong.output)
     unknown = cli("review", "decide", "vehicles", "V9", "hukou", "H2", "same", "--user", "审核员甲")
@@ -116,3 +116,19 @@ def test_evaluate_prints_a_chinese_table(cli, monkeypatch):
     assert {"数据集 febrl4", "精确率 0.998750", "正确关联（真阳性） 4,990", "耗时（秒） · 分块 1.23"} <= rows(febrl.output)
     delivery = cli("evaluate", "some/delivery")
     assert {"召回率 0.500000", "身份证号直接匹配（对照） · F1 0.985000"} <= rows(delivery.output)
+
+
+def test_run_keeps_the_report_when_linking_fails(sqlite_settings, tmp_path, monkeypatch):
+    def broken():
+        raise RuntimeError("关联模型文件损坏")
+
+    monkeypatch.setattr(basemap, "default_linker", broken)
+    delivery = tmp_path / "drop" / "2026-11-20"
+    delivery.mkdir(parents=True)
+    with open(SEED_HUKOU, "rb") as src, open(delivery / "hukou.csv", "wb") as dst:
+        dst.writelines(line for _, line in zip(range(4), src))
+    shutil.copy(SEED_HUKOU.with_name("regions.csv"), delivery)
+    result = CliRunner().invoke(app, ["run", str(delivery)], env=_env(sqlite_settings))
+    assert result.exit_code == 1
+    assert _squash("关联失败（校验报告已生成）：RuntimeError: 关联模型文件损坏") in _squash(result.output)
+    assert (sqlite_settings.reports_dir / "2026-11-20" / "validation.json").is_file()

@@ -49,6 +49,7 @@ def test_nightly_comparison_wiring(dagbag):
         "ingest": ([], False),
         "validate": (["ingest"], True),
         "report": (["ingest", "validate"], False),
+        "link": (["ingest", "validate"], False),
     }
 
 

@@ -129,8 +129,10 @@ def test_nightly_comparison_runs_on_the_demo_delivery(airflow_db, tmp_path):
     feeds = _xcom(airflow_db.db_path, run_id, "ingest")
     assert feeds, "ingest found no feeds to validate"
     assert _xcom(airflow_db.db_path, run_id, "ingest", "delivery_date") == DELIVERY_DATE
-    expected_tis = {("ingest", -1), ("report", -1)} | {("validate", i) for i in range(len(feeds))}
+    expected_tis = {("ingest", -1), ("report", -1), ("link", -1)} | {("validate", i) for i in range(len(feeds))}
     assert _task_states(airflow_db.db_path, [run_id]) == dict.fromkeys(expected_tis, "success")
+    # Every person-level source row of the seed delivery (its _truth/links.csv has one line each).
+    assert _xcom(airflow_db.db_path, run_id, "link")["counts"]["rows"] == 5350
 
     report_dir = data_dir / "reports" / DELIVERY_DATE
     report_paths = _report_paths(_xcom(airflow_db.db_path, run_id, "report"))
@@ -158,7 +160,9 @@ def test_empty_night_uses_the_default_folder_and_still_reports(airflow_db, tmp_p
         ("ingest", -1): "success",
         ("validate", -1): "skipped",
         ("report", -1): "success",
+        ("link", -1): "success",
     }
+    assert _xcom(airflow_db.db_path, run_id, "link")["counts"] == {"rows": 0}
     report_dir = data_dir / "reports" / "2026-11-21"
     report_paths = _report_paths(_xcom(airflow_db.db_path, run_id, "report"))
     assert report_paths, "report task returned no file paths"

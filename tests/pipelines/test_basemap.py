@@ -259,3 +259,23 @@ def test_a_model_with_numpy_values_is_stored_as_plain_json(settings, night_sampl
     model = {"prior": np.float64(0.125), "m": np.array([0.25, 0.75]), "upper": 0.9}
     storage_basemap.write_base_map(engine, night_sample.DAY, empty, empty, empty, empty, model)
     assert storage_basemap.load_linkage_model(engine, night_sample.DAY) == {"prior": 0.125, "m": [0.25, 0.75], "upper": 0.9}
+
+
+def test_links_of_mixed_value_types_are_stored_as_text(settings, night_sample):
+    engine = storage.connect(settings)
+    empty = pd.DataFrame()
+    links_frame = pd.DataFrame(
+        {"feed": ["hukou", "hukou"], "record_key": [7, "B"], "person_id": ["P000000001", "P000000002"],
+         "household_code": [None, "H5227251022030001"], "method": ["singleton", "id_exact"],
+         "probability": [1.0, float("nan")], "match_weight": [float("nan"), 2.5], "anchor_feed": [None, "hukou"],
+         "anchor_key": pd.Series([None, 7], dtype=object), "levels": [None, '{"name": 2}']}
+    )
+    storage_basemap.write_base_map(engine, night_sample.DAY, links_frame, empty, empty, empty, {})
+    stored = storage_basemap.load_links(engine, night_sample.DAY)
+    assert _plain(stored) == [
+        {"feed": "hukou", "record_key": "7", "person_id": "P000000001", "household_code": None, "method": "singleton",
+         "probability": 1.0, "match_weight": None, "anchor_feed": None, "anchor_key": None, "levels": None},
+        {"feed": "hukou", "record_key": "B", "person_id": "P000000002", "household_code": "H5227251022030001",
+         "method": "id_exact", "probability": None, "match_weight": 2.5, "anchor_feed": "hukou", "anchor_key": "7",
+         "levels": '{"name": 2}'},
+    ]

@@ -60,7 +60,9 @@ def test_review_pairs_and_decisions_on_the_row_are_shown(linked_night):
     info = explain_row(linked_night, "hukou", "H2")
     assert [(p["feed"], p["record_key"], p["status"]) for p in info["review"]] == [("vehicles", "V1", "decided")]
     lines = format_explanation(info).splitlines()
-    assert "灰色区间候选（已审核）：vehicles V1 ↔ hukou H2，概率 0.502513" in lines
+    assert "人工审核候选（已审核）：vehicles V1 ↔ hukou H2，概率 0.502513" in lines
+    # log2(0.9/0.01) + log2(0.1/0.99) + log2(1/9): the pair's own weights, from that night's model
+    assert "  name 完全一致 +6.49；birth_date 不同 -3.31；合计权重 +0.01" in lines
     assert [line.split("（审核员甲")[0] for line in lines if line.startswith("审核结论")] == [
         "审核结论：vehicles V1 与 hukou H2 不是同一人"
     ]
@@ -73,3 +75,9 @@ def test_unknown_row_or_night_is_a_clear_error(linked_night):
         explain_row(linked_night, "hukou", "H1", "2026-11-21")
     with pytest.raises(BiduiError, match="格式不对"):
         explain_row(linked_night, "hukou", "H1", "20-11-2026")
+
+
+def test_a_row_alone_has_no_pair_to_score(linked_night):
+    lines = format_explanation(explain_row(linked_night, "poverty_members", "PM2")).splitlines()
+    assert lines[2] == "关联方式：未找到同一人的其他记录，单独成为一人"
+    assert [line for line in lines if line.startswith(("匹配概率", "逐项比对"))] == []

@@ -4,6 +4,7 @@ these mirror them for queries and for autogenerate."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from .feeds import DEFAULT_FEEDS_CONFIG, load_feeds
@@ -33,6 +35,12 @@ __all__ = [
     "linkage_models",
     "review_queue",
     "review_decisions",
+    "rule_runs",
+    "clues",
+    "clue_events",
+    "users",
+    "ledger_issues",
+    "ledger_imports",
 ]
 
 metadata = MetaData()
@@ -217,4 +225,114 @@ review_decisions = Table(
     Column("decision", String(10), nullable=False),  # same | different
     Column("decided_by", Text, nullable=False),
     Column("decided_at", DateTime, nullable=False),
+)
+
+
+# --- rules, clues, users, ledgers (issue 4) ----------------------------------------------------
+
+rule_runs = Table(
+    "rule_runs",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("rule", String(8), primary_key=True),
+    Column("status", String(10), nullable=False),  # ran | skipped | held | failed
+    Column("fired", Integer),  # subjects the rule found tonight
+    Column("previous", Integer),  # subjects it found on the last night it ran
+    Column("new", Integer),
+    Column("cleared", Integer),
+    Column("reopened", Integer),
+    Column("seconds", Float),
+    Column("message", Text),  # why skipped / held / failed, in Chinese
+)
+
+clues = Table(
+    "clues",
+    metadata,
+    Column("clue_id", String(16), primary_key=True),  # e.g. 'R05-000123', assigned once
+    Column("rule", String(8), nullable=False),
+    Column("subject_feed", String(40), nullable=False),
+    Column("subject_key", Text, nullable=False),
+    Column("person_id", String(10)),
+    Column("household_code", String(17)),
+    Column("household_no", Text),  # the poverty household 户编号 when there is one
+    Column("village_code", String(12)),  # the responsible region
+    Column("county_code", String(6)),
+    Column("department", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: [{feed, record_key, fields: {...}}, ...]
+    Column("evidence_hash", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("verdict", String(8)),  # 属实 | 不属实
+    Column("dismiss_reason", Text),
+    Column("rectification", Text),
+    Column("rectified_on", Date),
+    Column("verified_by", Text),
+    Column("verified_on", Date),
+    Column("signed_by", Text),
+    Column("signed_on", Date),
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+    Column("cleared_on", Date),
+    Column("issued_on", Date),
+    Column("deadline", Date),
+    Column("reopen_count", Integer, nullable=False),
+    UniqueConstraint("rule", "subject_feed", "subject_key", name="uq_clues_subject"),
+    Index("ix_clues_county_status", "county_code", "status"),
+    Index("ix_clues_village", "village_code"),
+)
+
+clue_events = Table(
+    "clue_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("clue_id", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("user_name", Text, nullable=False),  # 'system' for the nightly run
+    Column("role", String(16), nullable=False),
+    Column("note", Text),
+    Column("delivery_date", Date),  # the night, for events of the nightly run
+    Column("source", String(16), nullable=False),  # night | cli | ledger | web
+    Index("ix_clue_events_clue", "clue_id", "event_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_name", String(64), primary_key=True),
+    Column("display_name", Text),
+    Column("password_hash", Text, nullable=False),  # argon2
+    Column("role", String(16), nullable=False),  # prefecture | county | township | village | liaison | auditor
+    Column("region_code", String(12), nullable=False),  # the scope: a 4/6/9/12-digit region prefix
+    Column("department", Text),  # a liaison's department (公安, 教育, …)
+    Column("full_ids", Boolean, nullable=False),  # may see unmasked ID numbers
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+ledger_issues = Table(
+    "ledger_issues",
+    metadata,
+    Column("county_code", String(6), primary_key=True),
+    Column("issue_date", Date, primary_key=True),
+    Column("file", Text, nullable=False),
+    Column("clues", Integer, nullable=False),
+    Column("issued_by", Text, nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+)
+
+ledger_imports = Table(
+    "ledger_imports",
+    metadata,
+    Column("import_id", Integer, primary_key=True, autoincrement=True),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("applied", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("report", Text),  # path of the import report
 )

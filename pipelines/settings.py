@@ -25,6 +25,10 @@ class Settings:
     # Delivery files larger than this are refused unread (a runaway export, not a feed).
     max_file_bytes: int = 4 * 1024**3
     show_progress: bool = True
+    # Circuit breaker: a rule firing more than `clue_breaker_ratio` times its previous night's count
+    # (and on at least `clue_breaker_min` subjects) is held back for the data officer, not sent down.
+    clue_breaker_ratio: float = 3.0
+    clue_breaker_min: int = 50
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +55,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
         drop_dir=Path(env["BIDUI_DROP_DIR"]) if env.get("BIDUI_DROP_DIR") else data_dir / "drop",
         max_bad_row_share=float(env.get("BIDUI_MAX_BAD_ROW_SHARE", 0.2)),
         show_progress=env.get("BIDUI_PROGRESS", "1") not in ("0", "false", "no"),
+        clue_breaker_ratio=float(env.get("BIDUI_CLUE_BREAKER_RATIO", 3.0)),
+        clue_breaker_min=int(env.get("BIDUI_CLUE_BREAKER_MIN", 50)),
     )
     values.update(overrides)
     return Settings(**values)

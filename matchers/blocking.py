@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import recordlinkage
+from recordlinkage.base import BaseIndexAlgorithm
 
 __all__ = [
     "Key",
@@ -37,6 +39,7 @@ __all__ = [
     "Block",
     "SortedNeighbourhood",
     "Rule",
+    "RulesIndex",
     "build_candidate_pairs",
     "build_rule_pairs",
     "build_random_pairs",
@@ -252,14 +255,37 @@ def build_rule_pairs(left: pd.DataFrame, right: pd.DataFrame | None, rule: Rule)
     return build_candidate_pairs(left, right, [rule])
 
 
+class RulesIndex(BaseIndexAlgorithm):
+    """The union of blocking rules as one recordlinkage index algorithm, so `recordlinkage.Index`
+    drives the blocking (one algorithm: recordlinkage's own union of several MultiIndexes would
+    cost more than the blocking itself on millions of pairs)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        super().__init__(verify_integrity=False)
+        self.rules = tuple(rules)
+
+    def _link_index(self, df_a: pd.DataFrame, df_b: pd.DataFrame) -> pd.MultiIndex:
+        return _union_pairs(df_a, df_b, self.rules)
+
+    def _dedup_index(self, df_a: pd.DataFrame) -> pd.MultiIndex:
+        return _union_pairs(df_a, None, self.rules)
+
+
 def build_candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, rules: Sequence[Rule]) -> pd.MultiIndex:
-    """The union of the rules' pairs, each pair once, sorted by (left, right) row position.
+    """The union of the rules' pairs, each pair once, sorted by (left, right) row position, made
+    by `recordlinkage.Index` with the rules as its algorithm (RulesIndex).
 
     With `right=None` the pairs are within `left` (deduplication): never a record with itself,
     and each unordered pair once as (i, j) with position i < j.
     """
     if not rules:
         raise ValueError("至少需要一条分块规则")
+    indexer = recordlinkage.Index()
+    indexer.add(RulesIndex(rules))
+    return indexer.index(left) if right is None else indexer.index(left, right)
+
+
+def _union_pairs(left: pd.DataFrame, right: pd.DataFrame | None, rules: Sequence[Rule]) -> pd.MultiIndex:
     _check_index(left)
     dedup = right is None
     other = left if dedup else right

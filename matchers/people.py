@@ -18,7 +18,7 @@ household_hukou_no, the 户号 most of the row's own household (household_ref) w
 name across the whole prefecture.
 
 How the fixed values were chosen — once, on the 2,000-person seed delivery and a 200,000-person
-demo delivery (seed 11; tests/benchmarks/bench_link.py) — is noted next to each.
+demo delivery (seed 11; `bidui evaluate`) — is noted next to each.
 """
 
 from __future__ import annotations

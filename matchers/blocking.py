@@ -280,6 +280,8 @@ def build_candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, rules:
     """
     if not rules:
         raise ValueError("至少需要一条分块规则")
+    if len(left) == 0 or (right is not None and len(right) == 0):
+        return _union_pairs(left, right, rules)  # recordlinkage's statistics would divide by zero
     indexer = recordlinkage.Index()
     indexer.add(RulesIndex(rules))
     return indexer.index(left) if right is None else indexer.index(left, right)

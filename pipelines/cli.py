@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_clues import clue_app
+from .cli_users import user_app
 from .errors import BiduiError
 from .settings import Settings, load_settings
 
@@ -23,6 +25,8 @@ export_app = typer.Typer(help="导出结果", no_args_is_help=True)
 review_app = typer.Typer(help="人工审核：灰色区间的候选配对", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(review_app, name="review")
+app.add_typer(user_app, name="user")
+app.add_typer(clue_app, name="clue")
 console = Console()
 STATE: dict[str, Settings] = {}
 
@@ -115,19 +119,26 @@ def validate(
 
 
 @app.command()
-def run(delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名")) -> None:
-    """运行一整晚的比对：载入 → 校验 → 报告 → 关联（底图）。"""
+def run(
+    delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名"),
+    release: Optional[list[str]] = typer.Option(None, "--release", help="放行被熔断暂停的规则，例如 --release R05"),
+) -> None:
+    """运行一整晚的比对：载入 → 校验 → 报告 → 关联（底图）→ 规则 → 问题线索。"""
     from .night import run_night
 
     settings = _settings()
     with _friendly_errors(), _progress("夜间比对") as progress:
-        result = run_night(settings, delivery_dir, progress=progress)
+        result = run_night(settings, delivery_dir, progress=progress, release=release or ())
     _print_report(result["report"])
     console.print(f"数据库：{settings.database_url}")
     if result["link_error"]:
         console.print(f"[red]关联失败（校验报告已生成）：[/red]{result['link_error']}", highlight=False)
         raise typer.Exit(code=1)
     _print_link(result["link"])
+    if result["clue_error"]:
+        console.print(f"[red]问题线索生成失败（底图已生成）：[/red]{result['clue_error']}", highlight=False)
+        raise typer.Exit(code=1)
+    _print_clues(result["clues"])
 
 
 @app.command()
@@ -165,6 +176,30 @@ def export_links(
     with _friendly_errors():
         summary = write_links(_settings(), out, date)
     console.print(f"已导出 {summary['delivery_date']} 的关联结果 {summary['rows']:,} 行：[bold]{summary['path']}[/bold]")
+
+
+@export_app.command("clues")
+def export_clues(
+    out: Path = typer.Option(..., "--out", help="输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）"),
+    user: Optional[str] = typer.Option(None, "--user", help="以该用户身份导出（只导出其管辖范围内的线索）"),
+    password_file: Optional[Path] = typer.Option(None, "--password-file", help="密码文件（不给则提示输入）"),
+) -> None:
+    """导出问题线索：每条线索一行（规则、对象、人员编号、户编号、村、状态、首次/最近发现、重开次数、整改期限）。"""
+    from .clue_run import export_clues as write
+
+    settings = _settings()
+    with _friendly_errors():
+        scope = _scope(settings, user, password_file) if user else None
+        done = write(settings, out, scope)
+    console.print(f"已导出 {done['rows']:,} 条问题线索：{done['path']}", highlight=False)
+
+
+def _scope(settings: Settings, user: str, password_file: Path | None):
+    """The region scope of a signed-in user (password asked unless a file gives it)."""
+    from .cli_users import resolve_user
+    from .scope import Scope
+
+    return Scope.from_user(resolve_user(settings, user, password_file))
 
 
 @review_app.command("list")
@@ -218,8 +253,14 @@ def review_decide(
 
 
 @app.command()
-def evaluate(target: str = typer.Argument(..., help="带真值（_truth）的交付目录，或 febrl4 / febrl3")) -> None:
-    """评估关联质量：成对精确率、召回率、F1，分块的候选对完整率与缩减率。"""
+def evaluate(
+    target: str = typer.Argument(..., help="带真值（_truth）的交付目录，或 febrl4 / febrl3，或 clues"),
+    delivery: Optional[Path] = typer.Argument(None, help="clues 时：带真值的交付目录"),
+) -> None:
+    """评估关联质量（成对精确率、召回率、F1，分块的候选对完整率与缩减率）；clues：逐条规则的线索精确率与召回率。"""
+    if target == "clues":
+        _evaluate_clues(delivery)
+        return
     with _friendly_errors():
         if target in ("febrl4", "febrl3"):
             from matchers.febrl import evaluate_febrl
@@ -235,6 +276,27 @@ def evaluate(target: str = typer.Argument(..., help="带真值（_truth）的交
     for label, value in _flatten(result):
         table.add_row(label, value)
     console.print(table)
+
+
+def _evaluate_clues(delivery: Path | None) -> None:
+    from .rules_eval import evaluate_rules
+
+    with _friendly_errors():
+        if delivery is None:
+            raise BiduiError("请给出带真值的交付目录：bidui evaluate clues 交付目录")
+        result = evaluate_rules(_settings(), delivery)
+    table = Table(title=f"问题线索规则评估：{delivery}（数据日期 {result['delivery_date']}）")
+    for header in ("规则", "应发现", "发现", "正确", "错报", "漏报", "精确率", "召回率", "状态"):
+        table.add_column(header, justify="left" if header in ("规则", "状态") else "right")
+    status = {"ran": "已运行", "skipped": "跳过", "failed": "失败"}
+    for code, r in result["rules"].items():
+        expected = r["true_positives"] + r["false_negatives"]
+        table.add_row(code, f"{expected:,}", f"{r['true_positives'] + r['false_positives']:,}", f"{r['true_positives']:,}",
+                      f"{r['false_positives']:,}", f"{r['false_negatives']:,}", f"{r['precision']:.4f}",
+                      f"{r['recall']:.4f}", status.get(r["status"], r["status"]))
+    console.print(table)
+    overall = result["overall"]
+    console.print(f"合计：精确率 {overall['precision']:.4f}，召回率 {overall['recall']:.4f}", highlight=False)
 
 
 @app.command("db-upgrade")
@@ -313,6 +375,25 @@ def _print_link(summary: dict) -> None:
     console.print(table)
     if summary.get("note"):
         console.print(f"[yellow]提示：[/yellow]{summary['note']}")
+
+
+def _print_clues(summary: dict) -> None:
+    status = {"ran": "已运行", "skipped": "跳过", "held": "熔断暂停", "failed": "失败"}
+    table = Table(title=f"问题线索（数据日期 {summary['delivery_date']}）")
+    for header in ("规则", "状态", "命中", "新增", "数据消除", "重新打开", "说明"):
+        table.add_column(header)
+    for rule in summary["rules"]:
+        table.add_row(
+            rule["rule"], status.get(rule["status"], rule["status"]), f"{rule['fired'] or 0:,}", f"{rule['new']:,}",
+            f"{rule['cleared']:,}", f"{rule['reopened']:,}", rule["message"] or "",
+        )
+    console.print(table)
+    console.print(
+        f"新增 {summary['new']:,} 条，数据消除 {summary['cleared']:,} 条，重新打开 {summary['reopened']:,} 条。",
+        highlight=False,
+    )
+    if summary["held"]:
+        console.print(f"[yellow]熔断暂停的规则：{'、'.join(summary['held'])}（核查后用 --release 放行）[/yellow]")
 
 
 def _print_feeds(feeds: list[dict]) -> None:

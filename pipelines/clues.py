@@ -30,6 +30,7 @@ from sqlalchemy import Engine, bindparam, func, insert, select, update
 from .clue_states import ACTION_LABELS, MOVES, OPEN_STATES, STATE_LABELS, VERDICTS, next_state
 from .errors import BiduiError
 from .models import clue_events, clues, rule_runs
+from .rules import FIRED_COLUMNS
 from .settings import Settings
 from .storage_bulk import bulk_insert, raw_frame
 
@@ -49,10 +50,6 @@ __all__ = [
     "is_overdue",
 ]
 
-FIRED_COLUMNS = [
-    "rule", "subject_feed", "subject_key", "person_id", "household_code", "household_no", "village_code",
-    "department", "evidence",
-]
 CLUE_COLUMNS = [c.name for c in clues.columns]
 EXPORT_COLUMNS = [
     "rule", "subject_feed", "subject_key", "person_id", "household_no", "village_code", "status", "first_seen",
@@ -385,6 +382,13 @@ def act(engine: Engine, scope, clue_id: str, action: str, fields: dict | None = 
         clue = load_clue(conn, clue_id, scope)
         if clue is None:
             raise BiduiError(f"线索 {clue_id} 不存在，或不在您的管辖范围内")
+        # The township sends back a verification it will not sign; the county a signed clue it will not close.
+        allowed_from = {"township": "rectified", "county": "signed"}.get(scope.role)
+        if action == "send_back" and allowed_from and clue["status"] != allowed_from:
+            raise BiduiError(
+                f"线索 {clue_id} 当前状态为“{STATE_LABELS.get(clue['status'], clue['status'])}”，"
+                f"{'乡镇只能退回待签字的核实' if scope.role == 'township' else '县级只能退回已签字待销号的线索'}"
+            )
         rule = {r.code: r for r in load_rules()}.get(clue["rule"])
         return apply_move(
             conn, clue, action, fields, scope, at or dt.datetime.now().replace(microsecond=0),

@@ -25,7 +25,7 @@ from .link import LinkResult, link_person_rows
 from .person_rows import build_person_rows
 from .settings import Settings
 
-__all__ = ["TRUTH_FILE", "evaluate_delivery", "load_truth", "score_links", "exact_id_clusters", "blocking_scores"]
+__all__ = ["TRUTH_FILE", "ensure_ingested", "evaluate_delivery", "load_truth", "score_links", "exact_id_clusters", "blocking_scores"]
 
 TRUTH_FILE = Path("_truth") / "links.csv"
 _SCORE_KEYS = ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives", "predicted_pairs")
@@ -86,7 +86,7 @@ def blocking_scores(result: LinkResult, true_persons: np.ndarray) -> dict:
     }
 
 
-def _ensure_ingested(settings: Settings, delivery_dir: Path) -> float:
+def ensure_ingested(settings: Settings, delivery_dir: Path) -> float:
     """Ingest and validate the delivery unless its night is already stored; seconds spent."""
     started = time.perf_counter()
     day = delivery_date_of(delivery_dir)
@@ -107,7 +107,7 @@ def evaluate_delivery(settings: Settings, delivery_dir: Path) -> dict:
     """Link a demo delivery and score it against its truth; a JSON-ready dict (see module docstring)."""
     delivery_dir = Path(delivery_dir)
     truth = load_truth(delivery_dir)
-    seconds = {"ingest": round(_ensure_ingested(settings, delivery_dir), 3)}
+    seconds = {"ingest": round(ensure_ingested(settings, delivery_dir), 3)}
     day = delivery_date_of(delivery_dir)
     clock = time.perf_counter()
     rows = build_person_rows(storage.connect(settings), settings, day)

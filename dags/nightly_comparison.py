@@ -31,6 +31,9 @@ DOC_MD = """
    即使当晚没有任何可校验的数据源，也照常生成报告。
 4. **link 关联**：与报告并行，把当晚各数据源的人员记录关联成底图（人员、户、关联结果、待审核配对），
    人员编号与户编码逐晚保持不变；关联失败不影响校验报告。
+5. **clues 问题线索**：关联完成后运行全部规则，新增、沿用、数据消除、重新打开问题线索；
+   命中数突增的规则被熔断暂停下发，留待数据管理员核查。
+6. **ledger 问题台账**：按县并行（每个有待下发线索的县一个映射任务实例），生成该县的问题台账工作簿并下发。
 
 **English**: runs at 01:00 Asia/Shanghai and processes the previous day's delivery (the 01:00 run
 on the 21st handles the delivery dated the 20th), read from `<drop_dir>/<data date>/` unless the
@@ -39,7 +42,10 @@ on the 21st handles the delivery dated the 20th), read from `<drop_dir>/<data da
 under `reports/<data date>/`, even on a night with no feed left to validate. `link`, beside
 `report`, links the night's person-level rows into the base map (persons, households, links, review
 queue) with person IDs and household codes kept from night to night; a failed link leaves the report
-alone. Every task retries twice; re-running a night is idempotent.
+alone. `clues` then runs every rule on the base map and brings the clues up to date (a rule firing far
+beyond its last count is held for the data officer), and `ledger`, mapped per county with clues to
+issue, writes and issues that county's ledger workbook. Every task retries twice; re-running a night
+is idempotent.
 """
 
 
@@ -131,11 +137,36 @@ def nightly_comparison() -> None:
 
         return link_night(load_settings(), delivery_date)
 
+    @task(multiple_outputs=False)
+    def clues(delivery_date: str) -> list[str]:
+        """Run the rules on tonight's base map and bring the clues up to date; returns the
+        counties with clues to issue (the rules' summary goes out as XCom "summary")."""
+        from pipelines.clue_run import counties_with_new_clues, run_clue_night
+        from pipelines.settings import load_settings
+
+        settings = load_settings()
+        summary = run_clue_night(settings, delivery_date)
+        get_current_context()["ti"].xcom_push(key="summary", value=summary)
+        return counties_with_new_clues(settings)
+
+    @task(multiple_outputs=False, map_index_template="{{ county }}")
+    def ledger(delivery_date: str, county: str) -> dict[str, Any]:
+        """Issue one county's ledger workbook, dated the day the run issues it."""
+        from pipelines.clue_run import issue_county_ledger
+        from pipelines.settings import load_settings
+
+        get_current_context()["county"] = county  # type: ignore[typeddict-unknown-key]
+        issue_date = date.fromisoformat(delivery_date) + timedelta(days=1)
+        return issue_county_ledger(load_settings(), county, issue_date)
+
     feeds = ingest()
     delivery_date = XComArg(feeds.operator, key="delivery_date")
     validated = validate.partial(delivery_date=delivery_date).expand(feed=feeds)
-    validated >> [report(delivery_date), link(delivery_date)]
-    # Later stages (rules → clues → ledgers, mapped per county) chain on from link.
+    linked = link(delivery_date)
+    validated >> [report(delivery_date), linked]
+    counties = clues(delivery_date)
+    linked >> counties
+    ledger.partial(delivery_date=delivery_date).expand(county=counties)
 
 
 nightly_comparison()

@@ -11,7 +11,8 @@ row goes to the review queue (two same-name neighbours, 重名, each get about o
 
 Columns both sides carry (pipelines.link_probabilistic derives them from the person rows):
 name_norm, name_pinyin, surname (first pinyin syllable), id_key (the 18-digit ID when valid,
-else the cleaned text of a broken one; None when empty or Excel-mangled), birth_date, sex,
+else the cleaned text of a broken one; None when empty or Excel-mangled), id_lead (the spine's
+valid ID; the digits an Excel-mangled ID kept, e.g. "522725" from 5.22725E+17), birth_date, sex,
 village_code, county (its first 6 digits), and the household: the spine's hukou_no against
 household_hukou_no, the 户号 most of the row's own household (household_ref) were settled to.
 `pinyin_no_region` is the row's pinyin only when it has no village: such rows are blocked on the
@@ -83,6 +84,12 @@ COMPARISONS = (
         labels=("不同", "读音相近", "字形相近", "读音相同", "完全一致"),
     ),
     ComparisonSpec("id_number", "id_key", method="damerau_levenshtein", levels=(0, 1, 2)),
+    # What Excel left of an ID it turned into a number (5.22725E+17: the county; 5.22725199001011E+17:
+    # county and birth date) against the spine's ID. Other rows leave it missing: id_number has them.
+    ComparisonSpec(
+        "id_region", "id_lead", method="prefix", levels=(14, 6),
+        labels=("不同", "前6位相同（同县）", "前14位相同（同县同生日）"),
+    ),
     ComparisonSpec("birth_date", "birth_date", method="date", levels=DATE_CHECKS),
     ComparisonSpec("sex", "sex", labels=("不同", "相同")),
     ComparisonSpec(
@@ -116,7 +123,7 @@ def listed_comparison(feed: str) -> str:
 
 
 _ALL = tuple(spec.name for spec in COMPARISONS)
-_NAME_ID = ("name", "id_number")
+_NAME_ID = ("name", "id_number", "id_region")
 
 # Per feed (always against the hukou spine): the comparisons its rows take part in. A feed
 # without a birth date, sex, village or household column skips that comparison.
@@ -150,6 +157,7 @@ FEED_COMPARISONS: dict[str, tuple[str, ...]] = {
 SETTLED_M: dict[str, str | None] = {
     "name": "birth_date",
     "birth_date": "name",
+    "id_region": None,
     "sex": None,
     "region": None,
     "household": None,
@@ -160,6 +168,7 @@ DEFAULT_M: dict[str, tuple[float, ...]] = {
     "name": (0.005, 0.003, 0.01, 0.03, 0.952),
     "id_number": (0.1, 0.05, 0.6, 0.25),
     "birth_date": (0.01, 0.002, 0.01, 0.003, 0.975),
+    "id_region": (0.02, 0.49, 0.49),
     "sex": (0.02, 0.98),
     "region": (0.01, 0.01, 0.02, 0.96),
     "household": (0.05, 0.95),
@@ -169,6 +178,7 @@ DEFAULT_U: dict[str, tuple[float, ...]] = {
     "name": (0.98, 0.01, 0.009, 0.0005, 0.0005),
     "id_number": (0.99997, 1e-5, 1e-5, 1e-5),
     "birth_date": (0.9995, 5e-5, 3e-4, 5e-5, 1e-4),
+    "id_region": (0.92, 0.08, 5e-6),
     "sex": (0.5, 0.5),
     "region": (0.9, 0.08, 0.015, 0.005),
     "household": (0.9999, 1e-4),

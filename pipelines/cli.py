@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .cli_clues import clue_app
+from .cli_ledgers import ledgers_app
 from .cli_users import user_app
 from .errors import BiduiError
 from .settings import Settings, load_settings
@@ -27,6 +28,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(review_app, name="review")
 app.add_typer(user_app, name="user")
 app.add_typer(clue_app, name="clue")
+app.add_typer(ledgers_app, name="ledgers")
 console = Console()
 STATE: dict[str, Settings] = {}
 

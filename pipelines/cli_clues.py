@@ -56,7 +56,7 @@ def _date(text: str | None, label: str) -> dt.date:
 
 
 def _act(clue_id: str, action: str, user: str, password_file: Path | None, fields: dict) -> None:
-    from .clues import act
+    from .clue_moves import act
     from .storage import connect
 
     with _friendly_errors():

@@ -13,8 +13,11 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import storage
+import pandas as pd
+
+from . import storage, storage_basemap
 from .clues import EXPORT_COLUMNS, apply_rule_run, load_clues
+from .rules import FIRED_COLUMNS
 from .errors import BiduiError
 from .settings import Settings
 
@@ -33,9 +36,15 @@ def run_clue_night(
     day = dt.date.fromisoformat(day) if isinstance(day, str) else day
     engine = storage.connect(settings)
     rules = load_rules()
-    run = run_rules(engine, settings, day, rules, progress=progress)
     deadlines = {rule.code: rule.deadline_days for rule in rules}
-    summary = apply_rule_run(engine, settings, day, run.fired, run.runs, deadlines, release)
+    if storage_basemap.latest_link_date(engine, day) != day:
+        # Nothing was linked tonight (no person rows at all): every rule is skipped, no clue changes.
+        why = f"{day} 没有底图（当晚没有可关联的人员记录），规则未运行"
+        runs = [{"rule": rule.code, "status": "skipped", "fired": None, "seconds": 0.0, "message": why} for rule in rules]
+        summary = apply_rule_run(engine, settings, day, pd.DataFrame(columns=FIRED_COLUMNS), runs, deadlines, release)
+    else:
+        run = run_rules(engine, settings, day, rules, progress=progress)
+        summary = apply_rule_run(engine, settings, day, run.fired, run.runs, deadlines, release)
     out = settings.reports_dir / day.isoformat()
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".clues.json.tmp"
@@ -80,4 +89,5 @@ def issue_county_ledger(settings: Settings, county: str, issue_date: dt.date | s
 
     issue_date = dt.date.fromisoformat(issue_date) if isinstance(issue_date, str) else issue_date
     issued = issue_ledgers(storage.connect(settings), settings, Scope.system(), issue_date, counties=[county])
-    return issued[0] if issued else {"county": county, "clues": 0}
+    done = issued[0] if issued else {"county_code": county, "clues": 0}
+    return json.loads(json.dumps(done, ensure_ascii=False, default=str))  # plain values for XCom

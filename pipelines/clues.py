@@ -11,9 +11,7 @@
   told, until the night is run again with that rule released.
 Every change of state is an event in clue_events (append-only); re-running a night changes nothing.
 
-User moves (verify, rectify, sign, send back, approve, file, re-open) go through `act`, which
-checks the user's role and region scope, or `apply_move` for callers that checked already
-(ledger imports).
+User moves (verify, rectify, sign, send back, approve, file, re-open) are pipelines.clue_moves'.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
-from .clue_states import ACTION_LABELS, MOVES, OPEN_STATES, STATE_LABELS, VERDICTS, next_state
+from .clue_states import OPEN_STATES
 from .errors import BiduiError
 from .models import clue_events, clues, rule_runs
 from .rules import FIRED_COLUMNS
@@ -40,10 +38,12 @@ __all__ = [
     "EXPORT_COLUMNS",
     "SYSTEM",
     "Actor",
+    "VERIFICATION_FIELDS",
+    "DEFAULT_DEADLINE_DAYS",
+    "make_event",
+    "plain_value",
     "evidence_hash",
     "apply_rule_run",
-    "apply_move",
-    "act",
     "load_clue",
     "load_clue_events",
     "load_clues",
@@ -55,7 +55,7 @@ EXPORT_COLUMNS = [
     "rule", "subject_feed", "subject_key", "person_id", "household_no", "village_code", "status", "first_seen",
     "last_seen", "reopen_count", "deadline",
 ]
-_VERIFICATION = ("verdict", "dismiss_reason", "rectification", "rectified_on", "verified_by", "verified_on",
+VERIFICATION_FIELDS = ("verdict", "dismiss_reason", "rectification", "rectified_on", "verified_by", "verified_on",
                  "signed_by", "signed_on")
 _REFRESHED = ("person_id", "household_code", "household_no", "village_code", "county_code", "department",
               "evidence", "evidence_hash")
@@ -124,7 +124,7 @@ def _next_numbers(conn) -> dict[str, int]:
     return {rule: int(last.rsplit("-", 1)[1]) for rule, last in rows}
 
 
-def _event(clue_id, action, before, after, actor: Actor, at, note=None, day=None, source="night") -> dict:
+def make_event(clue_id, action, before, after, actor: Actor, at, note=None, day=None, source="night") -> dict:
     return {
         "clue_id": clue_id, "action": action, "from_status": before, "to_status": after, "at": at,
         "user_name": actor.user_name, "role": actor.role, "note": note, "delivery_date": day, "source": source,
@@ -136,7 +136,7 @@ def _deadline(issued_on: dt.date, rule: str, deadlines: dict[str, int]) -> dt.da
 
 
 def _reopened(row: dict, day: dt.date, deadlines: dict[str, int]) -> dict:
-    row = {**row, **{f: None for f in _VERIFICATION}}
+    row = {**row, **{f: None for f in VERIFICATION_FIELDS}}
     row.update(status="issued", reopen_count=int(row["reopen_count"] or 0) + 1, issued_on=day,
                deadline=_deadline(day, row["rule"], deadlines), cleared_on=None)
     return row
@@ -166,7 +166,7 @@ def _night_changes(
             **{c: None for c in CLUE_COLUMNS}, **{c: row[c] for c in ("rule", "subject_feed", "subject_key", *_REFRESHED)},
             "clue_id": clue_id, "status": "new", "first_seen": day, "last_seen": day, "reopen_count": 0,
         })
-        events.append(_event(clue_id, "found", None, "new", SYSTEM, at, day=day))
+        events.append(make_event(clue_id, "found", None, "new", SYSTEM, at, day=day))
         count(row["rule"], "new")
 
     for row in merged[merged["_merge"] == "both"].to_dict("records"):
@@ -179,15 +179,15 @@ def _night_changes(
         if status == "cleared_by_data":
             new.update({f: row[f] for f in _REFRESHED}, cleared_on=None,
                        status="issued" if old["issued_on"] else "new")
-            events.append(_event(old["clue_id"], "refound", status, new["status"], SYSTEM, at, day=day))
+            events.append(make_event(old["clue_id"], "refound", status, new["status"], SYSTEM, at, day=day))
         elif status in ("closed", "filed") and (old["verdict"] == "属实" or changed_evidence):
             new = _reopened({**new, **{f: row[f] for f in _REFRESHED}}, day, deadlines)
             why = "已整改销号的线索再次出现" if old["verdict"] == "属实" else "核实不属实的线索证据发生变化"
-            events.append(_event(old["clue_id"], "reopen", status, "issued", SYSTEM, at, note=why, day=day))
+            events.append(make_event(old["clue_id"], "reopen", status, "issued", SYSTEM, at, note=why, day=day))
             count(row["rule"], "reopened")
         elif status not in ("closed", "filed") and changed_evidence:
             new.update({f: row[f] for f in _REFRESHED})
-            events.append(_event(old["clue_id"], "evidence", status, status, SYSTEM, at, day=day))
+            events.append(make_event(old["clue_id"], "evidence", status, status, SYSTEM, at, day=day))
         if any(_iso(new[c]) != _iso(old[c]) if c.endswith(("_on", "_seen")) or c == "deadline" else new[c] != old[c]
                for c in CLUE_COLUMNS):
             updates.append(new)
@@ -196,7 +196,7 @@ def _night_changes(
         old = {c: row[c] if c in key or c not in fired.columns else row[f"{c}_old"] for c in CLUE_COLUMNS}
         if old["status"] in ("new", "issued") and not old["verdict"]:
             updates.append({**old, "status": "cleared_by_data", "cleared_on": day})
-            events.append(_event(old["clue_id"], "clear", old["status"], "cleared_by_data", SYSTEM, at, day=day))
+            events.append(make_event(old["clue_id"], "clear", old["status"], "cleared_by_data", SYSTEM, at, day=day))
             count(row["rule"], "cleared")
     return inserts, updates, events, counts
 
@@ -208,10 +208,10 @@ def _write_updates(conn, rows: list[dict]) -> None:
     statement = update(clues).where(clues.c.clue_id == bindparam("b_clue_id")).values(
         {c: bindparam(f"b_{c}") for c in columns}
     )
-    conn.execute(statement, [{f"b_{c}": _plain(c, row[c]) for c in CLUE_COLUMNS} for row in rows])
+    conn.execute(statement, [{f"b_{c}": plain_value(c, row[c]) for c in CLUE_COLUMNS} for row in rows])
 
 
-def _plain(column: str, value):
+def plain_value(column: str, value):
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if column.endswith(("_on", "_seen")) or column == "deadline":
@@ -266,7 +266,7 @@ def apply_rule_run(
         if inserts:
             body = pd.DataFrame(inserts, columns=CLUE_COLUMNS)
             for column in CLUE_COLUMNS:
-                body[column] = [_plain(column, v) for v in body[column]]
+                body[column] = [plain_value(column, v) for v in body[column]]
             bulk_insert(conn, clues.name, CLUE_COLUMNS, body.astype(object).where(body.notna(), None))
         _write_updates(conn, updates)
         if events:
@@ -289,78 +289,7 @@ def apply_rule_run(
     }
 
 
-# --- user moves --------------------------------------------------------------------------------
-
-def _required(action: str, fields: dict, dismiss_reasons: list[str] | None) -> str | None:
-    """Why the fields do not allow the move, in Chinese; None when they do."""
-    labels = {"verdict": "核实结果", "verified_by": "核实人", "verified_on": "核实日期", "rectification": "整改措施",
-              "rectified_on": "整改完成日期", "signed_by": "签字人", "signed_on": "签字日期", "note": "说明/理由"}
-    for name in MOVES[action].needs:
-        if fields.get(name) in (None, ""):
-            return f"缺少{labels[name]}"
-    if action == "verify":
-        if fields["verdict"] not in VERDICTS:
-            return f"核实结果须为“属实”或“不属实”，而不是“{fields['verdict']}”"
-        if fields["verdict"] == "不属实":
-            reason = fields.get("dismiss_reason")
-            if not reason:
-                return "核实不属实须选择不属实原因"
-            if dismiss_reasons and reason not in dismiss_reasons:
-                return f"不属实原因“{reason}”不在本规则的可选原因中：{'、'.join(dismiss_reasons)}"
-    return None
-
-
-def apply_move(
-    conn,
-    clue: dict,
-    action: str,
-    fields: dict,
-    actor: Actor,
-    at: dt.datetime,
-    deadline_days: int = DEFAULT_DEADLINE_DAYS,
-    dismiss_reasons: list[str] | None = None,
-    source: str = "cli",
-) -> dict:
-    """Make one move on `clue` (a row of load_clue) inside the caller's transaction, without role
-    or scope checks (the caller made them); returns the clue after it. Raises BiduiError when the
-    move is not allowed from the clue's state or its fields are missing."""
-    if action not in MOVES:
-        raise BiduiError(f"未知的操作：{action}")
-    target = next_state(action, clue["status"], fields.get("verdict"))
-    if target is None:
-        raise BiduiError(
-            f"线索 {clue['clue_id']} 当前状态为“{STATE_LABELS.get(clue['status'], clue['status'])}”，"
-            f"不能执行“{ACTION_LABELS[action]}”"
-        )
-    problem = _required(action, fields, dismiss_reasons)
-    if problem:
-        raise BiduiError(f"线索 {clue['clue_id']}：{problem}")
-    after = dict(clue, status=target)
-    today = at.date()
-    if action == "issue":
-        after.update(issued_on=today, deadline=today + dt.timedelta(days=deadline_days))
-    elif action == "verify":
-        after.update({f: fields.get(f) for f in ("verdict", "verified_by", "verified_on")})
-        after["dismiss_reason"] = fields.get("dismiss_reason") if fields["verdict"] == "不属实" else None
-    elif action == "rectify":
-        after.update(rectification=fields["rectification"], rectified_on=fields["rectified_on"])
-    elif action == "sign":
-        after.update(signed_by=fields["signed_by"], signed_on=fields["signed_on"])
-    elif action == "send_back":
-        after.update({f: None for f in _VERIFICATION})
-    elif action == "reopen":
-        after.update({f: None for f in _VERIFICATION})
-        after.update(reopen_count=int(clue["reopen_count"] or 0) + 1, issued_on=today,
-                     deadline=today + dt.timedelta(days=deadline_days))
-    changed = {c: _plain(c, after[c]) for c in CLUE_COLUMNS if c != "clue_id" and after[c] != clue[c]}
-    conn.execute(update(clues).where(clues.c.clue_id == clue["clue_id"]).values(changed))
-    note = fields.get("note")
-    if action == "verify" and fields["verdict"] == "不属实":
-        note = "；".join(filter(None, [f"不属实原因：{fields.get('dismiss_reason')}", note]))
-    conn.execute(insert(clue_events), [_event(clue["clue_id"], action, clue["status"], target, actor, at,
-                                              note=note, source=source)])
-    return after
-
+# --- reading ---------------------------------------------------------------------------------
 
 def load_clue(conn, clue_id: str, scope=None) -> dict | None:
     """One clue as a dict, or None when it does not exist or lies outside `scope`."""
@@ -369,32 +298,6 @@ def load_clue(conn, clue_id: str, scope=None) -> dict | None:
         statement = statement.where(scope.build_clue_filter(clues))
     row = conn.execute(statement).mappings().first()
     return dict(row) if row else None
-
-
-def act(engine: Engine, scope, clue_id: str, action: str, fields: dict | None = None,
-        at: dt.datetime | None = None, source: str = "cli") -> dict:
-    """A user's move on one clue: role and region scope checked, the move made and recorded."""
-    from .rules import load_rules
-
-    fields = dict(fields or {})
-    scope.require(action)
-    with engine.begin() as conn:
-        clue = load_clue(conn, clue_id, scope)
-        if clue is None:
-            raise BiduiError(f"线索 {clue_id} 不存在，或不在您的管辖范围内")
-        # The township sends back a verification it will not sign; the county a signed clue it will not close.
-        allowed_from = {"township": "rectified", "county": "signed"}.get(scope.role)
-        if action == "send_back" and allowed_from and clue["status"] != allowed_from:
-            raise BiduiError(
-                f"线索 {clue_id} 当前状态为“{STATE_LABELS.get(clue['status'], clue['status'])}”，"
-                f"{'乡镇只能退回待签字的核实' if scope.role == 'township' else '县级只能退回已签字待销号的线索'}"
-            )
-        rule = {r.code: r for r in load_rules()}.get(clue["rule"])
-        return apply_move(
-            conn, clue, action, fields, scope, at or dt.datetime.now().replace(microsecond=0),
-            deadline_days=rule.deadline_days if rule else DEFAULT_DEADLINE_DAYS,
-            dismiss_reasons=list(rule.dismiss_reasons) if rule else None, source=source,
-        )
 
 
 def load_clue_events(engine: Engine, clue_id: str) -> pd.DataFrame:

@@ -10,6 +10,7 @@ positions; nothing loops over pairs in Python.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ __all__ = [
     "Scored",
     "Listed",
     "build_side",
+    "mangled_lead",
     "build_listed",
     "listed_levels",
     "listed_u",
@@ -39,11 +41,22 @@ __all__ = [
 ]
 
 SIDE_COLUMNS = [
-    "row", "feed", "name_norm", "name_pinyin", "surname", "id_key", "birth_date", "sex", "village_code", "county",
+    "row", "feed", "name_norm", "name_pinyin", "surname", "id_key", "id_lead", "birth_date", "sex", "village_code", "county",
     "hukou_no", "household_hukou_no", "pinyin_no_region",
 ]
 # Broken IDs still worth comparing digit by digit; an Excel-mangled one has lost its digits.
 _COMPARABLE_BROKEN = ("bad_checksum", "bad_birthdate", "bad_chars", "bad_length")
+# An ID Excel turned into a number: 5.22725E+17, or 5.22725199001011E+17 from a float cell.
+_MANGLED_NUMBER = re.compile(r"\s*(\d)\.(\d*)[eE]\+?17\s*")
+
+
+def mangled_lead(raw: str) -> str | None:
+    """The leading digits an Excel-mangled ID kept ("5.2273E+17" → "522730": Excel drops trailing
+    zeros, so at least six digits are meant); None when `raw` is not such a number."""
+    found = _MANGLED_NUMBER.fullmatch(str(raw))
+    if not found:
+        return None
+    return (found.group(1) + found.group(2)).ljust(6, "0")[:17]
 
 
 def _per_distinct(values: np.ndarray, fn: Callable[[str], str | None]) -> np.ndarray:
@@ -65,7 +78,8 @@ def build_side(
     → 户号) or spine rows (`spine=True`: their 户号 is their own; birth date and sex fall back on
     what a valid ID encodes — not for scored rows, whose ID is the doubtful part)."""
     id18 = _column(rows, "id18", positions)
-    broken = np.isin(_column(rows, "id_status", positions), _COMPARABLE_BROKEN)
+    status = _column(rows, "id_status", positions)
+    broken = np.isin(status, _COMPARABLE_BROKEN)
     pinyin = _column(rows, "name_pinyin", positions)
     village = _column(rows, "village_code", positions)
     refs = _column(rows, "household_ref", positions)
@@ -76,12 +90,15 @@ def build_side(
         hukou_no = _per_distinct(refs, lambda r: r[6:] if r.startswith("hukou:") else None)
         household = np.full(len(positions), None, dtype=object)
         no_region = household
+        id_lead = id18
     else:
         hukou_no = np.full(len(positions), None, dtype=object)
         mapped = pd.Series(refs, dtype=object).map(household_map) if household_map is not None else None
         household = np.full(len(positions), None, dtype=object) if mapped is None else mapped.to_numpy(dtype=object)
         household = np.where(pd.isna(household), None, household)
         no_region = np.where(pd.isna(village), pinyin, None)
+        raw = np.where(status == "mangled", _column(rows, "id_raw", positions), None)
+        id_lead = _per_distinct(raw, mangled_lead)
     return pd.DataFrame(
         {
             "row": np.asarray(positions, dtype=np.int64),
@@ -90,6 +107,7 @@ def build_side(
             "name_pinyin": pinyin,
             "surname": _per_distinct(pinyin, lambda p: p.split(" ", 1)[0]),
             "id_key": np.where(pd.notna(id18), id18, np.where(broken, _column(rows, "id_clean", positions), None)),
+            "id_lead": id_lead,
             "birth_date": birth,
             "sex": sex,
             "village_code": village,

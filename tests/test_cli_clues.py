@@ -15,7 +15,8 @@ from pipelines import cli as cli_module
 from pipelines import cli_clues
 from pipelines import storage
 from pipelines.cli import app
-from pipelines.clues import FIRED_COLUMNS, SYSTEM, apply_move, apply_rule_run, load_clue, load_clue_events
+from pipelines.clue_moves import apply_move
+from pipelines.clues import FIRED_COLUMNS, SYSTEM, apply_rule_run, load_clue, load_clue_events
 from pipelines.users import add_user
 
 PASSWORD = "secret-2026"

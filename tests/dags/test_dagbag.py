@@ -50,6 +50,8 @@ def test_nightly_comparison_wiring(dagbag):
         "validate": (["ingest"], True),
         "report": (["ingest", "validate"], False),
         "link": (["ingest", "validate"], False),
+        "clues": (["ingest", "link"], False),
+        "ledger": (["clues", "ingest"], True),
     }
 
 

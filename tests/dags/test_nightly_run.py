@@ -129,10 +129,19 @@ def test_nightly_comparison_runs_on_the_demo_delivery(airflow_db, tmp_path):
     feeds = _xcom(airflow_db.db_path, run_id, "ingest")
     assert feeds, "ingest found no feeds to validate"
     assert _xcom(airflow_db.db_path, run_id, "ingest", "delivery_date") == DELIVERY_DATE
-    expected_tis = {("ingest", -1), ("report", -1), ("link", -1)} | {("validate", i) for i in range(len(feeds))}
+    counties = _xcom(airflow_db.db_path, run_id, "clues")
+    assert counties, "the seed delivery has clues to issue"
+    expected_tis = (
+        {("ingest", -1), ("report", -1), ("link", -1), ("clues", -1)}
+        | {("validate", i) for i in range(len(feeds))}
+        | {("ledger", i) for i in range(len(counties))}
+    )
     assert _task_states(airflow_db.db_path, [run_id]) == dict.fromkeys(expected_tis, "success")
     # Every person-level source row of the seed delivery (its _truth/links.csv has one line each).
     assert _xcom(airflow_db.db_path, run_id, "link")["counts"]["rows"] == 5350
+    # One ledger workbook per county with clues, issued the day the run issues it.
+    workbooks = sorted((data_dir / "ledgers" / "2026-11-21").glob("*.xlsx"))
+    assert sorted(p.name.split("_")[2] for p in workbooks) == counties
 
     report_dir = data_dir / "reports" / DELIVERY_DATE
     report_paths = _report_paths(_xcom(airflow_db.db_path, run_id, "report"))
@@ -161,8 +170,11 @@ def test_empty_night_uses_the_default_folder_and_still_reports(airflow_db, tmp_p
         ("validate", -1): "skipped",
         ("report", -1): "success",
         ("link", -1): "success",
+        ("clues", -1): "success",
+        ("ledger", -1): "skipped",
     }
     assert _xcom(airflow_db.db_path, run_id, "link")["counts"] == {"rows": 0}
+    assert _xcom(airflow_db.db_path, run_id, "clues") == []
     report_dir = data_dir / "reports" / "2026-11-21"
     report_paths = _report_paths(_xcom(airflow_db.db_path, run_id, "report"))
     assert report_paths, "report task returned no file paths"

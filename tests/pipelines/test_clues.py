@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from pipelines import storage
+from pipelines.clue_moves import apply_move
 from pipelines.clues import (
     FIRED_COLUMNS,
     Actor,
-    apply_move,
     apply_rule_run,
     evidence_hash,
     is_overdue,

@@ -85,12 +85,13 @@ def make_store(settings, clues: int, seed: int):
     return engine, {r.code: r for r in rules}
 
 
-def fill_ledger(source: Path, target: Path, rules: dict) -> int:
-    """The issued ledger with every row filled in; returns the rows filled."""
+def fill_ledger(source: Path, target: Path, rules: dict) -> tuple[int, int]:
+    """The issued ledger with every row filled in, one row in fifty filled wrongly (核实人 left out,
+    核实结果 not one of the choices, or the locked 姓名 edited); returns (rows filled, rows wrong)."""
     import openpyxl
 
     book = openpyxl.load_workbook(source)
-    filled = 0
+    filled = wrong = 0
     for sheet in book.worksheets:
         header = [c.value for c in sheet[1]]
         if "线索编号" not in header:
@@ -108,10 +109,19 @@ def fill_ledger(source: Path, target: Path, rules: dict) -> int:
                 rule = rules[cells[col["规则"]].value.split()[0]]
                 values.update({"核实结果": "不属实", "不属实原因": rule.dismiss_reasons[n % len(rule.dismiss_reasons)],
                                "签字人": "乡镇负责人", "签字日期": dt.date(2026, 11, 30)})
+            if n % 50 == 49:
+                wrong += 1
+                defect = (n // 50) % 3
+                if defect == 0:
+                    values["核实人"] = None
+                elif defect == 1:
+                    values["核实结果"] = "待定"
+                else:
+                    cells[col["姓名"]].value = "改过的名字"
             for name, value in values.items():
                 cells[col[name]].value = value
     book.save(target)
-    return filled
+    return filled, wrong
 
 
 def main() -> None:
@@ -136,17 +146,21 @@ def main() -> None:
         results.setdefault("issue", []).append(time.perf_counter() - start)
         if run == 0:
             start = time.perf_counter()
-            rows = fill_ledger(ledger["file"], filled_path, rules)
-            print(f"filled ledger: {rows:,} rows in {len(ledger['sheets'])} township sheets "
+            rows, wrong = fill_ledger(ledger["file"], filled_path, rules)
+            print(f"filled ledger: {rows:,} rows ({wrong:,} filled wrongly) in {len(ledger['sheets'])} township sheets "
                   f"({time.perf_counter() - start:.1f} s to fill with openpyxl)", flush=True)
         start = time.perf_counter()
         outcome = import_ledger(engine, settings, county, filled_path, rules=list(rules.values()))
         results.setdefault("import", []).append(time.perf_counter() - start)
-        assert outcome["applied"] == args.clues and outcome["rejected"] == 0, outcome["rejections"][:3]
+        assert outcome["applied"] == args.clues - wrong and outcome["rejected"] == wrong, outcome["rejections"][:3]
+        assert Path(outcome["report"]).exists()
+        if run == 0:
+            reasons = pd.Series([r["reason"] for r in outcome["rejections"]]).str.slice(0, 24).value_counts()
+            print(f"import report {outcome['report']}: {outcome['rejected']:,} rows rejected", reasons.to_dict())
         start = time.perf_counter()
         again = import_ledger(engine, settings, county, filled_path, rules=list(rules.values()))
         results.setdefault("reimport", []).append(time.perf_counter() - start)
-        assert again["applied"] == 0 and again["unchanged"] == args.clues
+        assert again["applied"] == 0 and again["unchanged"] + again["rejected"] == args.clues
         engine.dispose()
         if schema:
             import sqlalchemy as sa

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -167,6 +166,7 @@ def show(
 ) -> None:
     """查看一条线索：证据、状态、期限和全部流转记录。"""
     from .clues import is_overdue, load_clue, load_clue_events
+    from .ledgers import evidence_text
     from .storage import connect
 
     with _friendly_errors():
@@ -183,7 +183,8 @@ def show(
                   f"　核实部门 {clue['department']}", highlight=False)
     console.print(f"首次发现 {clue['first_seen']}　最近发现 {clue['last_seen']}　整改期限 {clue['deadline'] or '未下发'}"
                   f"　重开 {clue['reopen_count']} 次", highlight=False)
-    console.print("证据：" + json.dumps(json.loads(clue["evidence"]), ensure_ascii=False), highlight=False, soft_wrap=True)
+    # ID numbers in the evidence are masked for users below county level, as in their ledgers.
+    console.print("证据：" + evidence_text(clue["evidence"], masked=not scope.full_ids), highlight=False, soft_wrap=True)
     table = Table(title="流转记录")
     for header in ("时间", "操作", "从", "到", "操作人", "角色", "说明"):
         table.add_column(header)

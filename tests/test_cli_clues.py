@@ -33,7 +33,8 @@ def _fired() -> pd.DataFrame:
         [
             {"rule": rule, "subject_feed": "poverty_members", "subject_key": key, "person_id": None,
              "household_code": None, "household_no": "H" + key, "village_code": village, "department": dept,
-             "evidence": json.dumps({"feed": "poverty_members", "record_key": key}, ensure_ascii=False)}
+             "evidence": json.dumps({"feed": "poverty_members", "record_key": key,
+                                     "fields": {"name": "张三", "id_number": "522725199001011234"}}, ensure_ascii=False)}
             for rule, key, village, dept in rows
         ],
         columns=FIRED_COLUMNS,
@@ -132,3 +133,11 @@ def test_a_wrong_password_is_refused(chain, tmp_path):
     result = CliRunner().invoke(app, ["clue", "list", "--user", "county_a", "--password-file", str(wrong)],
                                 env={"BIDUI_DATA_DIR": str(chain.tmp / "data"), "BIDUI_PROGRESS": "0"})
     assert result.exit_code == 1 and "密码" in result.output
+
+
+def test_show_masks_id_numbers_in_the_evidence_below_county_level(chain):
+    village = chain("village_a", "clue", "show", "R06-000001")
+    county = chain("county_a", "clue", "show", "R06-000001")
+    assert village.exit_code == 0 and county.exit_code == 0, village.output + county.output
+    assert "522725********1234" in village.output and "522725199001011234" not in village.output
+    assert "522725199001011234" in county.output

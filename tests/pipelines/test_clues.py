@@ -207,3 +207,18 @@ def test_an_older_night_cannot_rewrite_clues(settings):
     with pytest.raises(BiduiError, match="更晚的数据日期"):
         night(settings, D1, fired(("R05", "K1")))
 
+
+
+def test_the_event_record_cannot_be_changed_or_deleted(settings):
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    from pipelines.models import clue_events
+
+    night(settings, D1, fired(("R05", "K1")))
+    engine = storage.connect(settings)
+    for statement in (update(clue_events).values(user_name="someone else"), delete(clue_events)):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(statement)
+    assert load_clue_events(engine, by_key(settings)["K1"]["clue_id"])["user_name"].tolist() == ["system"]

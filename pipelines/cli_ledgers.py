@@ -47,7 +47,7 @@ def issue(
     date: Optional[str] = typer.Option(None, "--date", help="下发日期 YYYY-MM-DD（默认今天）"),
     county: Optional[List[str]] = typer.Option(None, "--county", help="只下发这个县（6 位代码，可重复）；默认管辖范围内所有有待下发线索的县"),
     mask_ids: Optional[bool] = typer.Option(
-        None, "--mask-ids/--full-ids", help="身份证号脱敏或完整显示（默认：下发人可看完整号码时完整显示，否则脱敏）"
+        None, "--mask-ids/--full-ids", help="身份证号脱敏或完整显示（默认脱敏；--full-ids 仅限可查看完整号码的用户）"
     ),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="台账存放目录（默认 数据目录/ledgers/下发日期）"),
     user: str = USER,

@@ -227,9 +227,8 @@ def _mask_for(scope: Scope, mask_ids: bool | None) -> bool:
     if mask_ids is False and not scope.full_ids:
         raise BiduiError(f"用户 {scope.user_name} 无权查看完整身份证号，不能下发含完整身份证号的台账")
     if mask_ids is None:
-        # The recipient is a county, which may see full numbers; the file cannot show more than
-        # the one issuing it may see.
-        return not scope.full_ids
+        # Masked by default: a county passes its township sheets on down, below county level.
+        return True
     return mask_ids
 
 
@@ -257,9 +256,8 @@ def issue_ledgers(
     `issue_date`: one workbook per county. Returns per county {county_code, county_name,
     issue_date, file, clues, issued_now, carried_reopened, sheets, masked}.
 
-    `mask_ids`: None masks ID numbers unless the issuer may see full numbers (the recipient, a
-    county, may); True always masks; False asks for full numbers (refused to an issuer who may not
-    see them). `rules`: the rule catalogue (default pipelines.rules.load_rules()).
+    `mask_ids`: None or True masks ID numbers (the default: the township sheets go on below county
+    level); False asks for full numbers (refused to an issuer who may not see them). `rules`: the rule catalogue (default pipelines.rules.load_rules()).
     """
     scope.require("issue")
     issue_date = dt.date.fromisoformat(issue_date) if isinstance(issue_date, str) else issue_date

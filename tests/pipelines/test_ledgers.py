@@ -137,7 +137,7 @@ def test_issue_moves_the_countys_new_clues_to_issued_with_rule_deadlines(setting
 
 
 def test_workbook_has_a_sheet_per_township_with_the_contract_columns(settings, engine):
-    [result] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
+    [result] = issue_ledgers(engine, settings, COUNTY_A, ISSUED, mask_ids=False)
     book = openpyxl.load_workbook(result["file"])
     assert book.sheetnames == ["填写说明", "清水镇", "河口乡", "可选原因"]
     assert book["可选原因"].sheet_state == "hidden"
@@ -152,7 +152,7 @@ def test_workbook_has_a_sheet_per_township_with_the_contract_columns(settings, e
     first = rows[0]
     assert first["规则"] == f"R05 {RULES['R05'].name}" and first["问题描述"] == RULES["R05"].description
     assert (first["乡镇"], first["村"], first["户编号"], first["姓名"]) == ("清水镇", "松林村", "PHK1", "学生K1")
-    assert first["身份证号"] == "522725201001010001"  # a county user sees full numbers
+    assert first["身份证号"] == "522725201001010001"  # a county user may ask for full numbers
     assert first["证据"] == "教育·学籍（记录 SK1）：姓名 学生K1；身份证号 522725201001010001；学籍状态 辍学"
     assert first["下发日期"] == dt.datetime(2026, 11, 23) and first["整改期限"] == dt.datetime(2026, 12, 8)
     assert all(first[c] is None for c in LEDGER_COLUMNS[12:])
@@ -170,8 +170,8 @@ def test_ids_are_masked_for_an_issuer_without_full_ids_or_on_request(settings, e
     assert "身份证号 522725********0001" in first["证据"]
     with pytest.raises(BiduiError, match="无权查看完整身份证号"):
         issue_ledgers(engine, settings, COUNTY_A_MASKED, ISSUED, mask_ids=False)
-    [again] = issue_ledgers(engine, settings, COUNTY_A, ISSUED, mask_ids=True)
-    assert sheet_rows(again["file"], "清水镇")[0]["身份证号"] == "522725********0001"
+    [again] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)  # masked by default, even for a county
+    assert again["masked"] and sheet_rows(again["file"], "清水镇")[0]["身份证号"] == "522725********0001"
 
 
 def test_reissuing_the_same_county_and_date_rewrites_the_same_clues(settings, engine):
@@ -378,7 +378,7 @@ def test_cli_issues_and_imports_for_a_signed_in_county_user(settings, engine, tm
 
     issued = CliRunner().invoke(app, ["ledgers", "issue", "--date", "2026-11-23", *sign_in], env=env)
     assert issued.exit_code == 0, issued.output
-    assert "甲县（522725）：台账 8 条线索，2 个乡镇，身份证号完整显示" in issued.output
+    assert "甲县（522725）：台账 8 条线索，2 个乡镇，身份证号已脱敏" in issued.output
     ledger = settings.data_dir / "ledgers" / "2026-11-23" / "问题台账_甲县_522725_2026-11-23.xlsx"
     filled = fill(ledger, tmp_path / "交回.xlsx", {clue_id(engine, "K1"): VERIFIED, clue_id(engine, "K2"): {"核实结果": "是"}})
     imported = CliRunner().invoke(app, ["ledgers", "import", str(filled), *sign_in], env=env)

@@ -137,7 +137,7 @@ def evidence_text(evidence: str | None, masked: bool = True) -> str:
         for name, value in sorted((item.get("fields") or {}).items(), key=lambda kv: _field_order(kv[0])):
             if value in (None, ""):
                 continue
-            text = str(value)
+            text = str(value).lstrip("'")  # Excel's text marker, kept as delivered in the snapshot
             if masked and _ID_FIELD.search(name):
                 text = _mask_ids_in(text)
             values.append(f"{EVIDENCE_LABELS.get(name) or headers.get(name) or name} {text}")

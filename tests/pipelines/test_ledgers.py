@@ -217,9 +217,10 @@ def test_a_reopened_clue_goes_down_in_the_next_ledger_once(settings, engine, tmp
 
 
 def test_evidence_text_reads_a_list_of_sources_and_masks_id_fields():
+    # The ID as some departments deliver it, with Excel's leading text marker.
     evidence = json.dumps([
         {"feed": "hukou", "record_key": "HK1",
-         "fields": {"hukou_state": "死亡", "name": "张三", "id_number": "52272519900101123X"}},
+         "fields": {"hukou_state": "死亡", "name": "张三", "id_number": "'52272519900101123X"}},
         {"feed": "vehicles", "record_key": "贵A1", "fields": {"vehicle_type": "小型轿车", "new_field": "x", "empty": None}},
     ], ensure_ascii=False)
     assert evidence_text(evidence) == (

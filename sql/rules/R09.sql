@@ -20,16 +20,6 @@ heads as (
     where feed = 'poverty_households'
 ),
 
-unsafe as (
-    select base_map.person_id, min(house.appraisal_no) as appraisal_no
-    from cur_links as base_map
-    inner join cur_dangerous_housing as house on house.appraisal_no = base_map.record_key
-    where base_map.feed = 'dangerous_housing'
-        and house.grade in ('C', 'D')
-        and house.renovation in ('未改造', '在建')
-    group by base_map.person_id
-),
-
 final as (
     select
         'poverty_households' as subject_feed,
@@ -49,7 +39,7 @@ final as (
         house.renovation as ev_renovation
     from households
     left join heads on heads.household_no = households.household_no
-    left join unsafe on unsafe.person_id = heads.person_id
+    left join cur_unsafe_housing as unsafe on unsafe.person_id = heads.person_id
     left join cur_dangerous_housing as house on house.appraisal_no = unsafe.appraisal_no
     where unsafe.appraisal_no is not null
         or (households.relocated = '是' and coalesce(households.moved_in, '') <> '是')

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .cli_clues import clue_app
+from .cli_common import PASSWORD_FILE, console, parse_date, signed_in_scope
+from .cli_common import friendly_errors as _friendly_errors
 from .cli_ledgers import ledgers_app
 from .cli_users import user_app
 from .errors import BiduiError
@@ -29,7 +30,6 @@ app.add_typer(review_app, name="review")
 app.add_typer(user_app, name="user")
 app.add_typer(clue_app, name="clue")
 app.add_typer(ledgers_app, name="ledgers")
-console = Console()
 STATE: dict[str, Settings] = {}
 
 
@@ -57,15 +57,6 @@ def _progress(title: str) -> Iterator:
             bar.update(task, description=f"{title}：{step}", completed=round(fraction * 100))
 
         yield report
-
-
-@contextlib.contextmanager
-def _friendly_errors() -> Iterator[None]:
-    try:
-        yield
-    except BiduiError as exc:
-        console.print(f"[red]错误：[/red]{exc}")
-        raise typer.Exit(code=1) from exc
 
 
 @app.command("demo-data")
@@ -184,24 +175,16 @@ def export_links(
 def export_clues(
     out: Path = typer.Option(..., "--out", help="输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）"),
     user: Optional[str] = typer.Option(None, "--user", help="以该用户身份导出（只导出其管辖范围内的线索）"),
-    password_file: Optional[Path] = typer.Option(None, "--password-file", help="密码文件（不给则提示输入）"),
+    password_file: Optional[Path] = PASSWORD_FILE,
 ) -> None:
     """导出问题线索：每条线索一行（规则、对象、人员编号、户编号、村、状态、首次/最近发现、重开次数、整改期限）。"""
     from .clue_run import export_clues as write
 
     settings = _settings()
     with _friendly_errors():
-        scope = _scope(settings, user, password_file) if user else None
+        scope = signed_in_scope(settings, user, password_file) if user else None
         done = write(settings, out, scope)
     console.print(f"已导出 {done['rows']:,} 条问题线索：{done['path']}", highlight=False)
-
-
-def _scope(settings: Settings, user: str, password_file: Path | None):
-    """The region scope of a signed-in user (password asked unless a file gives it)."""
-    from .cli_users import resolve_user
-    from .scope import Scope
-
-    return Scope.from_user(resolve_user(settings, user, password_file))
 
 
 @review_app.command("list")
@@ -311,10 +294,7 @@ def db_upgrade() -> None:
 
 
 def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise BiduiError(f"数据日期“{text}”格式不对，应为 YYYY-MM-DD") from exc
+    return parse_date(text, "数据日期")
 
 
 COUNT_TITLES = {

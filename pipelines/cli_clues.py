@@ -6,15 +6,15 @@ the role decides which moves are allowed and the region scope which clues exist 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from .cli_common import PASSWORD_FILE, USER, console, parse_date, signed_in_scope
+from .cli_common import friendly_errors as _friendly_errors
 from .clue_states import ACTION_LABELS, STATE_LABELS
 from .errors import BiduiError
 from .settings import load_settings
@@ -22,36 +22,16 @@ from .settings import load_settings
 __all__ = ["clue_app"]
 
 clue_app = typer.Typer(help="问题线索：核实、整改、签字背书、退回、销号、备案、重新打开", no_args_is_help=True)
-console = Console()
 
-USER = typer.Option(..., "--user", help="操作人用户名（须先用 bidui user add 建立）")
-PASSWORD_FILE = typer.Option(None, "--password-file", help="密码文件（不给则提示输入）")
 NOTE = typer.Option(None, "--note", help="说明")
 
 
-@contextlib.contextmanager
-def _friendly_errors() -> Iterator[None]:
-    try:
-        yield
-    except BiduiError as exc:
-        console.print(f"[red]错误：[/red]{exc}", highlight=False)
-        raise typer.Exit(code=1) from exc
-
-
 def _scope(user: str, password_file: Path | None):
-    from .cli_users import resolve_user
-    from .scope import Scope
-
-    return Scope.from_user(resolve_user(load_settings(), user, password_file))
+    return signed_in_scope(load_settings(), user, password_file)
 
 
 def _date(text: str | None, label: str) -> dt.date:
-    if not text:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise BiduiError(f"{label}“{text}”格式不对，应为 YYYY-MM-DD") from exc
+    return parse_date(text, label, default_today=True)
 
 
 def _act(clue_id: str, action: str, user: str, password_file: Path | None, fields: dict) -> None:

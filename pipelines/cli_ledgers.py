@@ -6,40 +6,20 @@ region scope limits which counties can be issued and which rows of a returned le
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import typer
-from rich.console import Console
 
-from .errors import BiduiError
+from .cli_common import PASSWORD_FILE, USER, console, parse_date
+from .cli_common import friendly_errors as _friendly_errors
+from .cli_common import signed_in_scope as _scope
 from .settings import load_settings
 
 __all__ = ["ledgers_app"]
 
 ledgers_app = typer.Typer(help="问题台账：按县下发（Excel），导入县里交回的核实、整改、签字结果", no_args_is_help=True)
-console = Console()
 
-USER = typer.Option(..., "--user", help="操作人用户名（须先用 bidui user add 建立）")
-PASSWORD_FILE = typer.Option(None, "--password-file", help="密码文件（不给则提示输入）")
-
-
-@contextlib.contextmanager
-def _friendly_errors() -> Iterator[None]:
-    try:
-        yield
-    except BiduiError as exc:
-        console.print(f"[red]错误：[/red]{exc}", highlight=False)
-        raise typer.Exit(code=1) from exc
-
-
-def _scope(settings, user: str, password_file: Path | None):
-    from .cli_users import resolve_user
-    from .scope import Scope
-
-    return Scope.from_user(resolve_user(settings, user, password_file))
 
 
 @ledgers_app.command("issue")
@@ -58,10 +38,7 @@ def issue(
     from .storage import connect
 
     with _friendly_errors():
-        try:
-            day = dt.date.fromisoformat(date) if date else dt.date.today()
-        except ValueError as exc:
-            raise BiduiError(f"下发日期“{date}”格式不对，应为 YYYY-MM-DD") from exc
+        day = parse_date(date, "下发日期", default_today=True)
         settings = load_settings()
         scope = _scope(settings, user, password_file)
         results = issue_ledgers(connect(settings), settings, scope, day, counties=county or None,

@@ -8,15 +8,15 @@ or environment variable: both end up in shell history, process lists or shared s
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import click
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from .cli_common import console
+from .cli_common import friendly_errors as _friendly_errors
 from .errors import BiduiError
 from .settings import Settings, load_settings
 from .users import ROLE_LABELS, ROLES, User
@@ -24,18 +24,8 @@ from .users import ROLE_LABELS, ROLES, User
 __all__ = ["user_app", "resolve_user", "read_password_file"]
 
 user_app = typer.Typer(help="用户与权限：角色、管辖区域、密码", no_args_is_help=True)
-console = Console()
 
 ROLE_HELP = "、".join(f"{r}（{ROLE_LABELS[r]}）" for r in ROLES)
-
-
-@contextlib.contextmanager
-def _friendly_errors() -> Iterator[None]:
-    try:
-        yield
-    except BiduiError as exc:
-        console.print(f"[red]错误：[/red]{exc}", highlight=False)
-        raise typer.Exit(code=1) from exc
 
 
 def _engine(settings: Settings | None = None):

@@ -6,7 +6,6 @@ failed — is also written to reports/<date>/clues.json for the data officer.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -19,6 +18,7 @@ from . import storage, storage_basemap
 from .clues import EXPORT_COLUMNS, apply_rule_run, load_clues
 from .rules import FIRED_COLUMNS
 from .errors import BiduiError
+from .export import write_excel_csv
 from .settings import Settings
 
 __all__ = ["run_clue_night", "export_clues", "counties_with_new_clues", "issue_county_ledger"]
@@ -62,18 +62,8 @@ def export_clues(settings: Settings, out: Path, scope=None) -> dict:
         raise BiduiError("还没有任何问题线索，请先运行 bidui run")
     for column in ("first_seen", "last_seen", "deadline"):
         frame[column] = [None if v is None else str(v)[:10] for v in frame[column]]
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh, lineterminator="\r\n").writerow(EXPORT_COLUMNS)
-            frame[EXPORT_COLUMNS].to_csv(fh, header=False, index=False, lineterminator="\r\n")
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return {"path": str(out.resolve()), "rows": len(frame)}
+    write_excel_csv(out, EXPORT_COLUMNS, [frame])
+    return {"path": str(Path(out).resolve()), "rows": len(frame)}
 
 
 def counties_with_new_clues(settings: Settings) -> list[str]:

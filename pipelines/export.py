@@ -9,13 +9,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
+
+import pandas as pd
 
 from . import storage, storage_basemap
 from .errors import BiduiError
 from .settings import Settings
 
-__all__ = ["EXPORT_COLUMNS", "export_links"]
+__all__ = ["EXPORT_COLUMNS", "export_links", "write_excel_csv"]
 
 EXPORT_COLUMNS = ["feed", "record_key", "person_id", "household_code", "method", "probability"]
 
@@ -39,18 +42,25 @@ def export_links(settings: Settings, out: Path, delivery_date: str | dt.date | N
     """Write a night's links (default: the newest night linked) to `out`; returns path, night and rows."""
     engine = storage.connect(settings)
     day = _night(engine, delivery_date)
+    rows = write_excel_csv(out, EXPORT_COLUMNS, storage_basemap.iter_links(engine, day, EXPORT_COLUMNS))
+    return {"path": str(Path(out).resolve()), "delivery_date": day.isoformat(), "rows": rows}
+
+
+def write_excel_csv(out: Path, columns: list[str], chunks: Iterable[pd.DataFrame]) -> int:
+    """Write the frames' `columns` under one header row to `out` as Excel reads it (BOM, CRLF),
+    through a temporary file renamed at the end; returns the rows written."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     rows = 0
     try:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh, lineterminator="\r\n").writerow(EXPORT_COLUMNS)
-            for chunk in storage_basemap.iter_links(engine, day, EXPORT_COLUMNS):
-                chunk.to_csv(fh, header=False, index=False, lineterminator="\r\n")
+            csv.writer(fh, lineterminator="\r\n").writerow(columns)
+            for chunk in chunks:
+                chunk[columns].to_csv(fh, header=False, index=False, lineterminator="\r\n")
                 rows += len(chunk)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return {"path": str(out.resolve()), "delivery_date": day.isoformat(), "rows": rows}
+    return rows

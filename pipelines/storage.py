@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
 
-from .models import deliveries, feed_loads, feed_table, findings, metadata, region_reference
+from .models import deliveries, feed_loads, feed_table, findings, region_reference
 from .settings import Settings
 from .storage_bulk import bulk_insert
 

@@ -95,7 +95,7 @@ def nightly_comparison() -> None:
         Airflow maps only over a task's whole return value, so the feed list is the return value;
         the delivery date and the full summary go out under their own XCom keys.
         """
-        from pipelines.ingest import ingest_delivery
+        from pipelines.ingest.delivery import ingest_delivery
         from pipelines.settings import load_settings
 
         context = get_current_context()
@@ -113,7 +113,7 @@ def nightly_comparison() -> None:
     def validate(delivery_date: str, feed: str) -> dict[str, Any]:
         """Validate one feed of the delivery."""
         from pipelines.settings import load_settings
-        from pipelines.validate import validate_feed
+        from pipelines.validate.stage import validate_feed
 
         get_current_context()["feed"] = feed  # type: ignore[typeddict-unknown-key]
         return validate_feed(load_settings(), delivery_date, feed)
@@ -124,7 +124,7 @@ def nightly_comparison() -> None:
     def report(delivery_date: str) -> dict[str, Any]:
         """Write the night's validation reports; returns their paths."""
         from pipelines.settings import load_settings
-        from pipelines.validate import finish_validation
+        from pipelines.validate.stage import finish_validation
 
         return finish_validation(load_settings(), delivery_date)
 
@@ -132,7 +132,7 @@ def nightly_comparison() -> None:
     @task(multiple_outputs=False, trigger_rule=TriggerRule.NONE_FAILED)
     def link(delivery_date: str) -> dict[str, Any]:
         """Link the night's person rows into the base map; returns counts and seconds per stage."""
-        from pipelines.basemap import link_night
+        from pipelines.link.stage import link_night
         from pipelines.settings import load_settings
 
         return link_night(load_settings(), delivery_date)
@@ -141,7 +141,7 @@ def nightly_comparison() -> None:
     def clues(delivery_date: str) -> list[str]:
         """Run the rules on tonight's base map and bring the clues up to date; returns the
         counties with clues to issue (the rules' summary goes out as XCom "summary")."""
-        from pipelines.clue_run import counties_with_new_clues, run_clue_night
+        from pipelines.clues.stage import counties_with_new_clues, run_clue_night
         from pipelines.settings import load_settings
 
         settings = load_settings()
@@ -152,7 +152,7 @@ def nightly_comparison() -> None:
     @task(multiple_outputs=False, map_index_template="{{ county }}")
     def ledger(delivery_date: str, county: str) -> dict[str, Any]:
         """Issue one county's ledger workbook, dated the day the run issues it."""
-        from pipelines.clue_run import issue_county_ledger
+        from pipelines.clues.stage import issue_county_ledger
         from pipelines.settings import load_settings
 
         get_current_context()["county"] = county  # type: ignore[typeddict-unknown-key]

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.feeds import FeedSpec, FieldSpec
+from pipelines.catalog.feeds import FeedSpec, FieldSpec
 
 from .derive import derived
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.feeds import FeedSpec
+from pipelines.catalog.feeds import FeedSpec
 
 __all__ = [
     "INDEX",

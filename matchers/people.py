@@ -1,7 +1,7 @@
 """How department rows become persons: bidui's configuration of the generic engine, as data.
 
 The police household register (hukou) is the spine. Rows whose valid ID number is a hukou row's
-and whose name or birth date agrees with it are settled without scoring (pipelines.link). Every
+and whose name or birth date agrees with it are settled without scoring (pipelines.link.linker). Every
 other row is scored against the spine: blocking (BLOCKING_RULES) finds its candidates, the
 comparisons below give each pair its levels, and a Fellegi–Sunter model weighs them (m and u
 from the night's own data, never from true links; see "the model"). A row is at most one spine
@@ -9,7 +9,7 @@ person, so its candidates compete: a candidate's posterior is 2^w / (2^none + Σ
 row's candidates). The best candidate links when its posterior reaches UPPER; from LOWER up the
 row goes to the review queue (two same-name neighbours, 重名, each get about one half).
 
-Columns both sides carry (pipelines.link_probabilistic derives them from the person rows):
+Columns both sides carry (pipelines.link.probabilistic derives them from the person rows):
 name_norm, name_pinyin, surname (first pinyin syllable), id_key (the 18-digit ID when valid,
 else the cleaned text of a broken one; None when empty or Excel-mangled), id_lead (the spine's
 valid ID; the digits an Excel-mangled ID kept, e.g. "522725" from 5.22725E+17), birth_date, sex,

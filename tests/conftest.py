@@ -38,7 +38,7 @@ def settings(request, tmp_path):
     try:
         yield load_settings(environ={}, data_dir=data_dir, database_url=url, show_progress=False)
     finally:
-        from pipelines.storage import _engine
+        from pipelines.store.snapshots import _engine
 
         _engine(url).dispose()
         with admin.begin() as conn:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import basemap, cli as cli_module
-from pipelines.cli import app
+from pipelines.link import stage as basemap
+from pipelines.cli import main as cli_module
+from pipelines.cli.main import app
 
 SAMPLE_MODULE = "bidui_tests_basemap_sample"
 SEED_HUKOU = Path(__file__).resolve().parents[1] / "seeds" / "demo" / "2026-11-20" / "hukou.csv"
@@ -107,9 +108,9 @@ def test_evaluate_prints_a_chinese_table(cli, monkeypatch):
         matchers.febrl, "evaluate_febrl",
         lambda name: {"dataset": name, "precision": 0.99875, "true_positives": 4990, "seconds": {"blocking": 1.234}},
     )
-    fake = types.ModuleType("pipelines.evaluate")
+    fake = types.ModuleType("pipelines.evaluate.links")
     fake.evaluate_delivery = lambda settings, path: {"recall": 0.5, "exact_id": {"f1": 0.985}}
-    monkeypatch.setitem(sys.modules, "pipelines.evaluate", fake)
+    monkeypatch.setitem(sys.modules, "pipelines.evaluate.links", fake)
     rows = lambda out: {" ".join(line.replace("│", " ").split()) for line in out.splitlines()}  # noqa: E731
     febrl = cli("evaluate", "febrl4")
     assert febrl.exit_code == 0, febrl.output

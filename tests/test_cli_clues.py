@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import cli as cli_module
-from pipelines import cli_clues
-from pipelines import storage
-from pipelines.cli import app
-from pipelines.clue_moves import apply_move
-from pipelines.clues import FIRED_COLUMNS, SYSTEM, apply_rule_run, load_clue, load_clue_events
-from pipelines.users import add_user
+from pipelines.cli import main as cli_module
+from pipelines.cli import clues as cli_clues
+from pipelines import store
+from pipelines.cli.main import app
+from pipelines.clues.moves import apply_move
+from pipelines.clues.life import FIRED_COLUMNS, SYSTEM, apply_rule_run, load_clue, load_clue_events
+from pipelines.access.users import add_user
 
 PASSWORD = "secret-2026"
 VILLAGE_A, VILLAGE_B = "522725102203", "522701101216"
@@ -45,7 +45,7 @@ def _fired() -> pd.DataFrame:
 def chain(sqlite_settings, tmp_path, monkeypatch):
     """Three issued clues (two in county 522725, one in 522701) and a user per level."""
     settings = sqlite_settings
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     day = dt.date(2026, 11, 20)
     apply_rule_run(engine, settings, day, _fired(), [{"rule": "R06", "status": "ran", "fired": 3}], {"R06": 30})
     with engine.begin() as conn:

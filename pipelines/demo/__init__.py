@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..feeds import load_feeds
+from pipelines.catalog.feeds import load_feeds
 from .assets import build_enterprises, build_housing, build_minimum_living, build_payroll, build_vehicles
 from .coverage import annotate_members, build_illness, build_insurance, build_school
 from .feeds import FEED_BUILDERS

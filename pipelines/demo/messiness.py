@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..feeds import FeedSpec
+from pipelines.catalog.feeds import FeedSpec
 from . import pools
 from .datetext import format_dates, from_ymd, ymd
 from .model import choose, quota

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ..standardise.ids import check_digits
+from pipelines.standardise.ids import check_digits
 from . import pools
 from .datetext import format_dates, zero_padded
 from .datetext import ymd as ymd_of

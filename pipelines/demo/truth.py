@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..standardise.ids import standardise_ids
-from ..standardise.names import normalise_name
+from pipelines.standardise.ids import standardise_ids
+from pipelines.standardise.names import normalise_name
 from .model import World, poverty_line
 
 __all__ = ["person_ids", "build_links", "build_clues", "truth_readme", "CLUE_COLUMNS"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..feeds import FeedSpec
+from pipelines.catalog.feeds import FeedSpec
 
 __all__ = ["Layout", "LAYOUTS", "write_feed", "write_csv", "write_xlsx", "WORKBOOK_CREATED"]
 

@@ -1,7 +1,7 @@
 """Benchmark: building and writing the base map for a synthetic night of N persons (~2.7 rows each).
 
 The linker is not run: a LinkResult of the contract's shape is made up (seeded), so this measures
-exactly what pipelines.basemap adds — stable IDs, attribute choice, households, and the writes — on
+exactly what pipelines.link.stage adds — stable IDs, attribute choice, households, and the writes — on
 a fresh store (night 1), the next night (IDs carried over, persons upserted) and a re-run of it.
 A script, not a test:
 
@@ -27,8 +27,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import storage, storage_basemap  # noqa: E402
-from pipelines.basemap import build_base_map  # noqa: E402
+from pipelines import store  # noqa: E402
+from pipelines.basemap.build import build_base_map  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
 
 # Rows per person of each feed, roughly the demo delivery's mix (2.7 rows per person).
@@ -97,15 +97,15 @@ def one_night(engine, day: dt.date, rows, result, facts) -> dict[str, float]:
     """Seconds for loading what the base map needs, building it and writing it."""
     seconds = {}
     start = time.perf_counter()
-    previous = storage_basemap.load_previous_links(engine, day)
-    number = storage_basemap.load_next_person_number(engine)
-    keys = storage_basemap.load_household_keys(engine)
+    previous = store.load_previous_links(engine, day)
+    number = store.load_next_person_number(engine)
+    keys = store.load_household_keys(engine)
     seconds["load"] = time.perf_counter() - start
     start = time.perf_counter()
     base = build_base_map(rows, result, previous, number, keys, facts)
     seconds["build"] = time.perf_counter() - start
     start = time.perf_counter()
-    storage_basemap.write_base_map(engine, day, base.links, base.persons, base.households, base.review, result.model)
+    store.write_base_map(engine, day, base.links, base.persons, base.households, base.review, result.model)
     seconds["write"] = time.perf_counter() - start
     seconds["kept_share"] = base.counts["persons_kept"] / base.counts["persons"]
     return seconds
@@ -136,7 +136,7 @@ def main() -> None:
     print(f"synthetic night: {len(rows):,} rows, {args.persons:,} persons ({time.perf_counter() - start:.1f} s to make)")
     results: dict[str, list[float]] = {}
     for run in range(args.runs):
-        engine = storage.connect(fresh_settings(args.work / f"run-{run}", args.postgres))
+        engine = store.connect(fresh_settings(args.work / f"run-{run}", args.postgres))
         nights = {"night1": dt.date(2026, 11, 20), "night2": dt.date(2026, 11, 21), "rerun2": dt.date(2026, 11, 21)}
         for label, day in nights.items():
             for stage, value in one_night(engine, day, rows, result, facts).items():

@@ -20,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines.feeds import load_feeds  # noqa: E402
+from pipelines.catalog.feeds import load_feeds  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
 from pipelines.standardise.ids import check_digits  # noqa: E402
 
@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from expectations.runner import context_build_seconds, gx_context
-    from pipelines.checks import check_feed
+    from pipelines.validate.checks import check_feed
 
     started = time.perf_counter()
     frame, known = synthetic_hukou(args.rows, args.seed)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines.clue_run import run_clue_night  # noqa: E402
+from pipelines.clues.stage import run_clue_night  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
 
 

@@ -27,13 +27,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import storage  # noqa: E402
-from pipelines.clues import FIRED_COLUMNS, apply_rule_run  # noqa: E402
-from pipelines.ledger_import import import_ledger  # noqa: E402
-from pipelines.ledgers import issue_ledgers  # noqa: E402
-from pipelines.models import persons  # noqa: E402
-from pipelines.rules import load_rules  # noqa: E402
-from pipelines.scope import Scope  # noqa: E402
+from pipelines import store  # noqa: E402
+from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run  # noqa: E402
+from pipelines.ledgers.imports import import_ledger  # noqa: E402
+from pipelines.ledgers.issue import issue_ledgers  # noqa: E402
+from pipelines.store.tables import persons  # noqa: E402
+from pipelines.rules.run import load_rules  # noqa: E402
+from pipelines.access.scope import Scope  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,11 +56,11 @@ def fresh_settings(work: Path, postgres: str | None):
 
 def make_store(settings, clues: int, seed: int):
     """A store holding the seed regions, `clues` persons and one night's clues on them, all `new`."""
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     regions = pd.read_csv(ROOT / "seeds" / "regions.csv", dtype=str).rename(columns={
         "区划代码": "code", "名称": "name", "级别": "level", "是否贫困村": "is_poor_village",
         "贫困村出列年度": "poor_village_exit_year", "距县城公里数": "km_to_county_seat"})
-    storage.replace_region_reference(engine, regions, source="bench")
+    store.replace_region_reference(engine, regions, source="bench")
     villages = regions[(regions["level"] == "village") & regions["code"].str.startswith(COUNTY)]["code"].to_numpy()
     rng = np.random.default_rng(seed)
     rules = load_rules()

@@ -28,11 +28,11 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import storage  # noqa: E402
-from pipelines.models import feed_loads, feed_tables, links  # noqa: E402
-from pipelines.rules import load_rules, run_rules  # noqa: E402
+from pipelines import store  # noqa: E402
+from pipelines.store.tables import feed_loads, feed_tables, links  # noqa: E402
+from pipelines.rules.run import load_rules, run_rules  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
-from pipelines.storage_bulk import bulk_insert  # noqa: E402
+from pipelines.store.bulk import bulk_insert  # noqa: E402
 
 CHUNK_ROWS = 200_000
 
@@ -44,7 +44,7 @@ def copy_night(source: sa.Engine, target: sa.Engine, day: dt.date) -> dict[str, 
         loads = src.execute(sa.select(feed_loads).where(feed_loads.c.delivery_date <= day)).mappings().all()
         if loads:
             dst.execute(sa.insert(feed_loads), [dict(row) for row in loads])
-        tables = [(name, table, storage.effective_date(source, name, day)) for name, table in feed_tables.items()]
+        tables = [(name, table, store.effective_date(source, name, day)) for name, table in feed_tables.items()]
         tables.append(("links", links, day))
         for name, table, snapshot in tables:
             if snapshot is None:
@@ -83,12 +83,12 @@ def main() -> None:
     source_settings = load_settings(environ={}, data_dir=args.store, show_progress=False)
     if not (args.store / "bidui.sqlite3").exists():
         sys.exit(f"no store at {args.store}: make the night first (see this script's docstring)")
-    engine = storage.connect(source_settings)
+    engine = store.connect(source_settings)
     settings, schema = source_settings, None
     if args.postgres:
         settings, schema = postgres_settings(args.postgres, args.store / "pg-bench")
         start = time.perf_counter()
-        target = storage.connect(settings)
+        target = store.connect(settings)
         counts = copy_night(engine, target, day)
         print(f"copied into PostgreSQL schema {schema} in {time.perf_counter() - start:.1f} s: {counts}")
         engine = target

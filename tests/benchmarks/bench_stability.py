@@ -28,10 +28,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import storage, storage_basemap  # noqa: E402
-from pipelines.feeds import FeedSpec, load_feeds, normalise_header  # noqa: E402
-from pipelines.night import run_night  # noqa: E402
-from pipelines.readers import find_header  # noqa: E402
+from pipelines import store  # noqa: E402
+from pipelines.catalog.feeds import FeedSpec, load_feeds, normalise_header  # noqa: E402
+from pipelines.night.chain import run_night  # noqa: E402
+from pipelines.ingest.readers import find_header  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,8 +175,8 @@ def main() -> None:
             sys.exit(f"linking {night.name} failed: {result['link_error']}")
         nights[night.name] = result["link"]
         print(f"{night.name}: run_night {time.perf_counter() - start:.1f} s; link stage {result['link']['seconds']}")
-    engine = storage.connect(settings)
-    before, after = (storage_basemap.load_links(engine, dt.date.fromisoformat(n.name)) for n in (first, second))
+    engine = store.connect(settings)
+    before, after = (store.load_links(engine, dt.date.fromisoformat(n.name)) for n in (first, second))
     both = before.merge(after, on=["feed", "record_key"], suffixes=("_1", "_2"))
     both = both.merge(changes, on=["feed", "record_key"], how="left").fillna({"kind": "unchanged row"})
     same = both["person_id_1"] == both["person_id_2"]

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from pipelines.checks import FeedCheck, check_feed
-from pipelines.feeds import FieldSpec, load_feeds
+from pipelines.validate.checks import FeedCheck, check_feed
+from pipelines.catalog.feeds import FieldSpec, load_feeds
 from pipelines.settings import load_settings
 from pipelines.standardise.ids import check_digit
 

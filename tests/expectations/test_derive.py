@@ -13,7 +13,7 @@ from expectations.derive import (
     parse_years,
     twelve_digit_codes,
 )
-from pipelines.feeds import load_feeds
+from pipelines.catalog.feeds import load_feeds
 
 
 def _floats(series: pd.Series) -> list:

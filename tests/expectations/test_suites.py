@@ -10,8 +10,8 @@ import pytest
 from expectations import FEED_SUITES, suite_module
 from expectations.common import SuiteContext, build_suite
 from expectations.runner import context_build_seconds, gx_context
-from pipelines.checks import check_feed
-from pipelines.feeds import FeedSpec, FieldSpec, load_feeds
+from pipelines.validate.checks import check_feed
+from pipelines.catalog.feeds import FeedSpec, FieldSpec, load_feeds
 from pipelines.settings import load_settings
 
 AS_OF = dt.date(2026, 11, 20)

@@ -1,4 +1,4 @@
-"""A hand-made night for the base-map tests (loaded by tests/pipelines/conftest.py and tests/test_cli.py): person rows, a LinkResult as pipelines.link returns it,
+"""A hand-made night for the base-map tests (loaded by tests/pipelines/conftest.py and tests/test_cli.py): person rows, a LinkResult as pipelines.link.linker returns it,
 and the snapshots the base map reads facts from. All synthetic.
 
 Persons: 张三 (hukou H1, poverty member PM1, poverty household head PH1, medical insurance MI1),
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from matchers.classification import ComparisonLevels, FellegiSunter
-from pipelines import storage
-from pipelines.basemap import Linker
+from pipelines import store
+from pipelines.link.stage import Linker
 
 DAY = dt.date(2026, 11, 20)
 VILLAGE = "522725102203"
@@ -56,7 +56,7 @@ def person_rows() -> pd.DataFrame:
 
 
 def model_dict() -> dict:
-    """A two-comparison Fellegi–Sunter model with its thresholds, as pipelines.link stores it."""
+    """A two-comparison Fellegi–Sunter model with its thresholds, as pipelines.link.linker stores it."""
     model = FellegiSunter(
         [
             ComparisonLevels("name", {-1: "缺失", 0: "不同", 1: "拼音相同", 2: "完全一致"}),
@@ -126,10 +126,10 @@ SNAPSHOTS = {
 
 def write_snapshots(settings, day: dt.date = DAY) -> None:
     """Store the facts' snapshots as if the night had been ingested."""
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     for feed, frame in SNAPSHOTS.items():
         body = frame.assign(row_no=range(2, len(frame) + 2))
-        storage.write_snapshot(engine, feed, day, body, load=dict(status="loaded", rows=len(frame)))
+        store.write_snapshot(engine, feed, day, body, load=dict(status="loaded", rows=len(frame)))
 
 
 class RecordingLinker:
@@ -150,7 +150,7 @@ class RecordingLinker:
 
 def link_sample_night(settings) -> None:
     """Store the hand-made night and link it into the base map."""
-    from pipelines.basemap import link_night
+    from pipelines.link.stage import link_night
 
     write_snapshots(settings)
     link_night(settings, DAY, linker=RecordingLinker().as_linker())

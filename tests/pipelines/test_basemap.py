@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from pipelines import storage, storage_basemap
-from pipelines.attributes import FACT_FIELDS
-from pipelines.basemap import build_base_map, link_night
+from pipelines import store
+from pipelines.basemap.attributes import FACT_FIELDS
+from pipelines.basemap.build import build_base_map
+from pipelines.link.stage import link_night
 from pipelines.errors import BiduiError
-from pipelines.households import assign_households
-from pipelines.models import households, linkage_models, links, persons, review_decisions, review_queue
+from pipelines.basemap.households import assign_households
+from pipelines.store.tables import households, linkage_models, links, persons, review_decisions, review_queue
 
 H = "H5227251022030001"
 
@@ -153,7 +154,7 @@ def test_second_night_keeps_ids_and_codes_when_the_linker_renumbers(night_sample
 # --- through the store ------------------------------------------------------------------------
 
 def _dump(settings) -> dict[str, list[tuple]]:
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     tables = {
         "persons": (persons, [persons.c.person_id]),
         "households": (households, [households.c.household_code]),
@@ -176,31 +177,31 @@ def test_linking_a_night_again_changes_nothing(linked_night, night_sample):
 
 
 def test_stored_base_map_reads_back(linked_night, night_sample):
-    engine = storage.connect(linked_night)
-    stored = storage_basemap.load_persons(engine)
+    engine = store.connect(linked_night)
+    stored = store.load_persons(engine)
     assert stored[["person_id", "name", "first_seen", "last_seen"]].values.tolist() == [
         [f"P00000000{i}", name, night_sample.DAY, night_sample.DAY] for i, name in enumerate(["张三", "李四", "王五", "赵六"], 1)
     ]
-    assert storage_basemap.load_linkage_model(engine, night_sample.DAY) == night_sample.model_dict()
-    assert storage_basemap.load_next_person_number(engine) == 5
-    link = storage_basemap.load_link(engine, "minimum_living", "ML1")
+    assert store.load_linkage_model(engine, night_sample.DAY) == night_sample.model_dict()
+    assert store.load_next_person_number(engine) == 5
+    link = store.load_link(engine, "minimum_living", "ML1")
     assert (link["delivery_date"], link["person_id"], link["match_weight"], link["levels"]) == (
         night_sample.DAY, "P000000002", 3.321928, '{"name": 2, "birth_date": -1}'
     )
 
 
 def test_reviewer_decisions_are_stored_and_given_to_every_later_night(linked_night, night_sample):
-    engine = storage.connect(linked_night)
-    storage_basemap.write_review_decision(engine, "vehicles", "V1", "hukou", "H2", "same", "审核员甲")
+    engine = store.connect(linked_night)
+    store.write_review_decision(engine, "vehicles", "V1", "hukou", "H2", "same", "审核员甲")
     # The same pair the other way round replaces the decision instead of adding a second one.
-    storage_basemap.write_review_decision(engine, "hukou", "H2", "vehicles", "V1", "different", "审核员乙")
-    assert storage_basemap.load_review_queue(engine, status="open").empty
+    store.write_review_decision(engine, "hukou", "H2", "vehicles", "V1", "different", "审核员乙")
+    assert store.load_review_queue(engine, status="open").empty
     linker = night_sample.RecordingLinker()
     for day in (night_sample.DAY + dt.timedelta(days=1), night_sample.DAY + dt.timedelta(days=2)):
         night_sample.write_snapshots(linked_night, day)
         link_night(linked_night, day, linker=linker.as_linker())
     assert [d.values.tolist() for d in linker.decisions] == [[["vehicles", "V1", "hukou", "H2", "different"]]] * 2
-    decided = storage_basemap.load_review_queue(engine, status=None)
+    decided = store.load_review_queue(engine, status=None)
     assert decided[["feed", "record_key", "status"]].values.tolist() == [["vehicles", "V1", "decided"]]
 
 
@@ -211,7 +212,7 @@ def test_relinking_an_older_night_leaves_newer_values(linked_night, night_sample
     renamed.loc[renamed["record_key"] == "H1", ["name", "name_norm"]] = "张叁"
     link_night(linked_night, later, linker=night_sample.RecordingLinker(rows=renamed).as_linker())
     link_night(linked_night, night_sample.DAY, linker=night_sample.RecordingLinker().as_linker())
-    person = storage_basemap.load_person(storage.connect(linked_night), "P000000001")
+    person = store.load_person(store.connect(linked_night), "P000000001")
     assert (person["name"], person["first_seen"], person["last_seen"]) == ("张叁", night_sample.DAY, later)
 
 
@@ -254,15 +255,15 @@ def test_households_follow_hukou_then_the_department_household_most_members_shar
 
 
 def test_a_model_with_numpy_values_is_stored_as_plain_json(settings, night_sample):
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     empty = pd.DataFrame()
     model = {"prior": np.float64(0.125), "m": np.array([0.25, 0.75]), "upper": 0.9}
-    storage_basemap.write_base_map(engine, night_sample.DAY, empty, empty, empty, empty, model)
-    assert storage_basemap.load_linkage_model(engine, night_sample.DAY) == {"prior": 0.125, "m": [0.25, 0.75], "upper": 0.9}
+    store.write_base_map(engine, night_sample.DAY, empty, empty, empty, empty, model)
+    assert store.load_linkage_model(engine, night_sample.DAY) == {"prior": 0.125, "m": [0.25, 0.75], "upper": 0.9}
 
 
 def test_links_of_mixed_value_types_are_stored_as_text(settings, night_sample):
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     empty = pd.DataFrame()
     links_frame = pd.DataFrame(
         {"feed": ["hukou", "hukou"], "record_key": [7, "B"], "person_id": ["P000000001", "P000000002"],
@@ -270,8 +271,8 @@ def test_links_of_mixed_value_types_are_stored_as_text(settings, night_sample):
          "probability": [1.0, float("nan")], "match_weight": [float("nan"), 2.5], "anchor_feed": [None, "hukou"],
          "anchor_key": pd.Series([None, 7], dtype=object), "levels": [None, '{"name": 2}']}
     )
-    storage_basemap.write_base_map(engine, night_sample.DAY, links_frame, empty, empty, empty, {})
-    stored = storage_basemap.load_links(engine, night_sample.DAY)
+    store.write_base_map(engine, night_sample.DAY, links_frame, empty, empty, empty, {})
+    stored = store.load_links(engine, night_sample.DAY)
     assert _plain(stored) == [
         {"feed": "hukou", "record_key": "7", "person_id": "P000000001", "household_code": None, "method": "singleton",
          "probability": 1.0, "match_weight": None, "anchor_feed": None, "anchor_key": None, "levels": None},

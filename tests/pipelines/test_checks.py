@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from pipelines.checks import FINDING_COLUMNS, check_feed
-from pipelines.feeds import load_feeds
+from pipelines.validate.checks import FINDING_COLUMNS, check_feed
+from pipelines.catalog.feeds import load_feeds
 from pipelines.settings import load_settings
 from pipelines.standardise.ids import check_digit
 

@@ -12,11 +12,13 @@ import typer
 from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
-from pipelines import cli_users, storage, users
-from pipelines.cli_users import resolve_user, user_app
+from pipelines import store
+from pipelines.cli import users as cli_users
+from pipelines.access import users as users
+from pipelines.cli.users import resolve_user, user_app
 from pipelines.errors import BiduiError
 from pipelines.settings import load_settings
-from pipelines.users import User, add_user, authenticate, load_user
+from pipelines.access.users import User, add_user, authenticate, load_user
 
 REGIONS = pd.DataFrame(
     [("522725000000", "瓮安县", "county"), ("522725101000", "雍阳街道", "township"),
@@ -45,8 +47,8 @@ def _app() -> typer.Typer:
 @pytest.fixture
 def engine(settings, monkeypatch):
     monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    engine = storage.connect(settings)
-    storage.replace_region_reference(engine, REGIONS, source="测试")
+    engine = store.connect(settings)
+    store.replace_region_reference(engine, REGIONS, source="测试")
     return engine
 
 
@@ -204,7 +206,7 @@ def test_add_says_when_no_region_reference_was_there_to_check_against(cli, engin
                   input="secret123\n")
     assert checked.exit_code == 0, checked.output
     assert "区划参照表还是空的" not in checked.output
-    storage.replace_region_reference(engine, REGIONS.iloc[0:0], source="测试")
+    store.replace_region_reference(engine, REGIONS.iloc[0:0], source="测试")
     result = cli("user", "add", "wang", "--role", "county", "--region", "522799", "--password-stdin",
                  input="secret123\n")
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""Clue life across nights (pipelines.clues) on hand-made rule output."""
+"""Clue life across nights (pipelines.clues.life) on hand-made rule output."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from pipelines import storage
-from pipelines.clue_moves import apply_move
-from pipelines.clues import (
+from pipelines import store
+from pipelines.clues.moves import apply_move
+from pipelines.clues.life import (
     FIRED_COLUMNS,
     Actor,
     apply_rule_run,
@@ -22,7 +22,7 @@ from pipelines.clues import (
     load_clues,
 )
 from pipelines.errors import BiduiError
-from pipelines.models import rule_runs
+from pipelines.store.tables import rule_runs
 
 D1, D2, D3 = dt.date(2026, 11, 20), dt.date(2026, 11, 21), dt.date(2026, 11, 22)
 DEADLINES = {"R05": 15, "R06": 30}
@@ -48,17 +48,17 @@ def runs(frame: pd.DataFrame, rules=("R05", "R06"), status="ran") -> list[dict]:
 
 
 def night(settings, day, frame, rule_status="ran", release=()):
-    return apply_rule_run(storage.connect(settings), settings, day, frame, runs(frame, status=rule_status),
+    return apply_rule_run(store.connect(settings), settings, day, frame, runs(frame, status=rule_status),
                           DEADLINES, release)
 
 
 def by_key(settings) -> dict[str, dict]:
-    frame = load_clues(storage.connect(settings))
+    frame = load_clues(store.connect(settings))
     return {row["subject_key"]: row for row in frame.to_dict("records")}
 
 
 def move(settings, key, action, **fields):
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     with engine.begin() as conn:
         clue = load_clue(conn, by_key(settings)[key]["clue_id"])
         return apply_move(conn, clue, action, fields, Actor("张村官", "village"), dt.datetime(2026, 11, 21, 9),
@@ -67,7 +67,7 @@ def move(settings, key, action, **fields):
 
 def test_first_night_makes_new_clues_with_stable_ids(settings):
     summary = night(settings, D1, fired(("R05", "K1"), ("R05", "K2"), ("R06", "K1")))
-    clues = load_clues(storage.connect(settings))
+    clues = load_clues(store.connect(settings))
     assert summary["new"] == 3
     assert list(clues["clue_id"]) == ["R05-000001", "R05-000002", "R06-000001"]
     assert set(clues["status"]) == {"new"} and set(clues["county_code"]) == {"522725"}
@@ -77,10 +77,10 @@ def test_first_night_makes_new_clues_with_stable_ids(settings):
 def test_the_same_night_twice_changes_nothing(settings):
     frame = fired(("R05", "K1"), ("R05", "K2"))
     night(settings, D1, frame)
-    before = load_clues(storage.connect(settings))
+    before = load_clues(store.connect(settings))
     again = night(settings, D1, frame)
     assert again["new"] == 0 and again["changed"] == 0 and again["cleared"] == 0
-    pd.testing.assert_frame_equal(before, load_clues(storage.connect(settings)))
+    pd.testing.assert_frame_equal(before, load_clues(store.connect(settings)))
 
 
 def test_found_again_moves_last_seen_and_unseen_unverified_clears_by_data(settings):
@@ -142,7 +142,7 @@ def test_a_dismissed_clue_reopens_only_when_its_evidence_changes(settings):
 def test_every_transition_is_an_event_with_who_and_role(settings):
     night(settings, D1, fired(("R05", "K1")))
     _close(settings, "K1", verdict="不属实", reason="已死亡")
-    events = load_clue_events(storage.connect(settings), by_key(settings)["K1"]["clue_id"])
+    events = load_clue_events(store.connect(settings), by_key(settings)["K1"]["clue_id"])
     assert events["action"].tolist() == ["found", "issue", "verify", "sign", "approve"]
     assert events["to_status"].tolist() == ["new", "issued", "rectified", "signed", "closed"]
     assert events["user_name"].tolist() == ["system", "张村官", "张村官", "张村官", "张村官"]
@@ -188,7 +188,7 @@ def test_a_rule_firing_far_beyond_its_last_count_is_held(settings):
     summary = night(settings, D2, flood)
     assert summary["held"] == ["R05"] and summary["new"] == 0
     assert len(by_key(settings)) == 2
-    with storage.connect(settings).connect() as conn:
+    with store.connect(settings).connect() as conn:
         held = conn.execute(select(rule_runs.c.status, rule_runs.c.message).where(rule_runs.c.delivery_date == D2)
                             .where(rule_runs.c.rule == "R05")).first()
     assert held.status == "held" and "暂停下发" in held.message
@@ -213,10 +213,10 @@ def test_the_event_record_cannot_be_changed_or_deleted(settings):
     from sqlalchemy import delete, update
     from sqlalchemy.exc import DatabaseError
 
-    from pipelines.models import clue_events
+    from pipelines.store.tables import clue_events
 
     night(settings, D1, fired(("R05", "K1")))
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     for statement in (update(clue_events).values(user_name="someone else"), delete(clue_events)):
         with pytest.raises(DatabaseError, match="append-only"):
             with engine.begin() as conn:

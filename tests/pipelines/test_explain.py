@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from pipelines import storage, storage_basemap
+from pipelines import store
 from pipelines.errors import BiduiError
-from pipelines.explain import explain_row, format_explanation
+from pipelines.basemap.explain import explain_row, format_explanation
 
 
 def test_probabilistic_link_is_explained_comparison_by_comparison(linked_night):
@@ -56,7 +56,7 @@ def test_id_exact_link_says_so(linked_night):
 
 
 def test_review_pairs_and_decisions_on_the_row_are_shown(linked_night):
-    storage_basemap.write_review_decision(storage.connect(linked_night), "vehicles", "V1", "hukou", "H2", "different", "审核员甲")
+    store.write_review_decision(store.connect(linked_night), "vehicles", "V1", "hukou", "H2", "different", "审核员甲")
     info = explain_row(linked_night, "hukou", "H2")
     assert [(p["feed"], p["record_key"], p["status"]) for p in info["review"]] == [("vehicles", "V1", "decided")]
     lines = format_explanation(info).splitlines()

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from pipelines import storage_basemap
-from pipelines.basemap import link_night
+from pipelines import store
+from pipelines.link.stage import link_night
 from pipelines.errors import BiduiError
-from pipelines.export import export_links
+from pipelines.basemap.export import export_links
 
 EXPECTED = (
     "\ufefffeed,record_key,person_id,household_code,method,probability\r\n"
@@ -39,8 +39,8 @@ def test_export_reads_in_chunks_and_picks_the_night(linked_night, night_sample, 
     result = night_sample.link_result()
     result.links = result.links.iloc[:3]
     link_night(linked_night, later, linker=night_sample.RecordingLinker(result, rows).as_linker())
-    chunked = storage_basemap.iter_links
-    monkeypatch.setattr(storage_basemap, "iter_links", lambda engine, day, columns: chunked(engine, day, columns, chunk_rows=3))
+    chunked = store.iter_links
+    monkeypatch.setattr(store, "iter_links", lambda engine, day, columns: chunked(engine, day, columns, chunk_rows=3))
     assert export_links(linked_night, tmp_path / "new.csv")["rows"] == 3
     assert export_links(linked_night, tmp_path / "old.csv", "2026-11-20")["rows"] == 8
     assert (tmp_path / "old.csv").read_bytes().decode("utf-8") == EXPECTED
@@ -51,7 +51,7 @@ def test_a_failed_export_leaves_no_file(linked_night, tmp_path, monkeypatch):
         yield from ()
         raise RuntimeError("数据库断开")
 
-    monkeypatch.setattr(storage_basemap, "iter_links", broken)
+    monkeypatch.setattr(store, "iter_links", broken)
     out = tmp_path / "exports" / "links.csv"
     out.parent.mkdir()
     out.write_text("上一次的导出")

@@ -1,4 +1,4 @@
-"""Stable person IDs and household codes across nights (pipelines.identity)."""
+"""Stable person IDs and household codes across nights (pipelines.basemap.identity)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import BiduiError
-from pipelines.identity import (
+from pipelines.basemap.identity import (
     match_rows,
     unique_rows,
     assign_household_codes,

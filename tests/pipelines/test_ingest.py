@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from pipelines import storage
+from pipelines import store as storage
 from pipelines.errors import BiduiError
-from pipelines.ingest import ingest_delivery
+from pipelines.ingest.delivery import ingest_delivery
 
 REGIONS = (
     "区划代码,名称,级别,是否贫困村,贫困村出列年度,距县城公里数\n"

@@ -1,4 +1,4 @@
-"""Ledger workbooks: issuing (pipelines.ledgers) and importing the filled ones (pipelines.ledger_import),
+"""Ledger workbooks: issuing (pipelines.ledgers.issue) and importing the filled ones (pipelines.ledgers.imports),
 on hand-made clues in two counties."""
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, select
 
-from pipelines import storage
-from pipelines.clue_moves import apply_move
-from pipelines.clues import FIRED_COLUMNS, apply_rule_run, load_clue, load_clues
+from pipelines import store
+from pipelines.clues.moves import apply_move
+from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run, load_clue, load_clues
 from pipelines.errors import BiduiError
-from pipelines.ledger_import import import_ledger
-from pipelines.ledgers import LEDGER_COLUMNS, evidence_text, issue_ledgers
-from pipelines.models import clue_events, ledger_imports, ledger_issues, persons
-from pipelines.rules import load_rules
-from pipelines.scope import Scope
+from pipelines.ledgers.imports import import_ledger
+from pipelines.ledgers.issue import LEDGER_COLUMNS, evidence_text, issue_ledgers
+from pipelines.store.tables import clue_events, ledger_imports, ledger_issues, persons
+from pipelines.rules.run import load_rules
+from pipelines.access.scope import Scope
 
 NIGHT, ISSUED = dt.date(2026, 11, 20), dt.date(2026, 11, 23)
 RULES = {r.code: r for r in load_rules()}
@@ -66,8 +66,8 @@ def _fired(keys) -> pd.DataFrame:
 
 @pytest.fixture
 def engine(settings):
-    engine = storage.connect(settings)
-    storage.replace_region_reference(engine, REGIONS, source="测试")
+    engine = store.connect(settings)
+    store.replace_region_reference(engine, REGIONS, source="测试")
     with engine.begin() as conn:
         conn.execute(insert(persons), [
             {"person_id": f"P{int(k[1:]):09d}", "name": f"学生{k}", "id_number": _id(k), "first_seen": NIGHT,
@@ -365,8 +365,9 @@ def test_cli_issues_and_imports_for_a_signed_in_county_user(settings, engine, tm
     from argon2 import PasswordHasher
     from typer.testing import CliRunner
 
-    from pipelines import cli_ledgers, users
-    from pipelines.cli_ledgers import ledgers_app
+    from pipelines.cli import ledgers as cli_ledgers
+    from pipelines.access import users as users
+    from pipelines.cli.ledgers import ledgers_app
 
     monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     monkeypatch.setattr(cli_ledgers.console, "width", 300)

@@ -1,4 +1,4 @@
-"""The real linker (pipelines.link) on hard cases placed into the seed delivery's person rows.
+"""The real linker (pipelines.link.linker) on hard cases placed into the seed delivery's person rows.
 
 The seed delivery gives the model a realistic night to learn from; the hand-made rows live in a
 county the seed does not have (522799), so the only candidates they find there are each other.
@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import storage
-from pipelines.evaluate import evaluate_delivery
-from pipelines.ingest import ingest_delivery
-from pipelines.link import LINK_COLUMNS, REVIEW_COLUMNS, link_person_rows
-from pipelines.person_rows import build_person_rows, standardise_person_rows
+from pipelines import store
+from pipelines.evaluate.links import evaluate_delivery
+from pipelines.ingest.delivery import ingest_delivery
+from pipelines.link.linker import LINK_COLUMNS, REVIEW_COLUMNS, link_person_rows
+from pipelines.link.person_rows import build_person_rows, standardise_person_rows
 from pipelines.settings import load_settings
 from pipelines.standardise.ids import check_digit
 
@@ -84,7 +84,7 @@ HAND_ROWS = [
 def seed_rows(tmp_path_factory) -> pd.DataFrame:
     settings = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("link") / "data", show_progress=False)
     ingest_delivery(settings, SEED)
-    return build_person_rows(storage.connect(settings), settings, DAY)
+    return build_person_rows(store.connect(settings), settings, DAY)
 
 
 @pytest.fixture(scope="module")

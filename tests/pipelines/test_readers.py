@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import xlsxwriter
 
-from pipelines.feeds import load_feeds
-from pipelines.readers import FeedRejected, read_feed_file
+from pipelines.catalog.feeds import load_feeds
+from pipelines.ingest.readers import FeedRejected, read_feed_file
 
 FEEDS = load_feeds()
 HUKOU = FEEDS["hukou"]

@@ -8,8 +8,8 @@ import os
 import pandas as pd
 import pytest
 
-from pipelines import report
-from pipelines.report import mask_id, status_text, write_validation_report
+from pipelines.reports import validation as report
+from pipelines.reports.validation import mask_id, status_text, write_validation_report
 
 ID = "522725199001010012"
 FEEDS = [

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from pipelines import storage
+from pipelines import store
 from pipelines.errors import BiduiError
-from pipelines.models import feed_tables, links
-from pipelines.rules import DEFAULT_RULES_DIR, FIRED_COLUMNS, load_rules, run_rules
-from pipelines.rules_eval import evaluate_rules
-from pipelines.rules_night import night_parameters
+from pipelines.store.tables import feed_tables, links
+from pipelines.rules.run import DEFAULT_RULES_DIR, FIRED_COLUMNS, load_rules, run_rules
+from pipelines.evaluate.clues import evaluate_rules
+from pipelines.rules.views import night_parameters
 from pipelines.standardise.ids import check_digit
 
 D = dt.date(2026, 11, 20)
@@ -88,14 +88,14 @@ class Night:
         return self.ids.setdefault(person, make_id(birth, len(self.ids) + 1))
 
     def write(self, settings, absent: tuple[str, ...] = ()):
-        engine = storage.connect(settings)
+        engine = store.connect(settings)
         for feed, table in feed_tables.items():
             if feed in absent or feed == "regions":
                 continue
             rows = self.rows.get(feed, [])
             frame = pd.DataFrame(rows, columns=[c.name for c in table.columns if c.name not in ("delivery_date", "row_no")])
             frame.insert(0, "row_no", range(2, len(frame) + 2))
-            storage.write_snapshot(engine, feed, D, frame, load={"status": "loaded", "rows": len(frame)})
+            store.write_snapshot(engine, feed, D, frame, load={"status": "loaded", "rows": len(frame)})
         with engine.begin() as conn:
             conn.execute(insert(links), [
                 {"delivery_date": D, "household_code": None, "method": "id_exact", **link} for link in self.links
@@ -368,7 +368,7 @@ def test_rule_whose_feed_was_never_delivered_is_skipped(settings):
 
 
 def test_night_without_base_map_is_refused(settings):
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     with pytest.raises(BiduiError, match="请先运行 bidui link"):
         run_rules(engine, settings, D)
 

@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert, select
 
-from pipelines import storage
+from pipelines import store
 from pipelines.errors import BiduiError
-from pipelines.models import clues
-from pipelines.scope import ROLE_ACTIONS, Scope, department_parts, mask_id
-from pipelines.users import User
+from pipelines.store.tables import clues
+from pipelines.access.scope import ROLE_ACTIONS, Scope, department_parts, mask_id
+from pipelines.access.users import User
 
 NIGHT = dt.date(2026, 11, 20)
 # (clue_id, responsible village, verifying department); county 522725 has townships 101 and 102,
@@ -52,7 +52,7 @@ SCOPES = {
 
 @pytest.fixture
 def engine(settings):
-    engine = storage.connect(settings)
+    engine = store.connect(settings)
     with engine.begin() as conn:
         conn.execute(insert(clues), [
             {

@@ -7,11 +7,12 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from pipelines import storage, users
+from pipelines import store
+from pipelines.access import users as users
 from pipelines.errors import BiduiError
-from pipelines.models import users as users_table
-from pipelines.scope import Scope
-from pipelines.users import User, add_user, authenticate, deactivate, list_users, load_user, reactivate, set_password
+from pipelines.store.tables import users as users_table
+from pipelines.access.scope import Scope
+from pipelines.access.users import User, add_user, authenticate, deactivate, list_users, load_user, reactivate, set_password
 
 # Cheap parameters keep the tests quick; test_the_default_hasher_is_argon2id checks the real one.
 DEFAULT_HASHER = users.HASHER
@@ -34,12 +35,12 @@ def cheap_hasher(monkeypatch):
 
 @pytest.fixture
 def engine(settings):
-    return storage.connect(settings)
+    return store.connect(settings)
 
 
 @pytest.fixture
 def with_regions(engine):
-    storage.replace_region_reference(engine, REGIONS, source="测试")
+    store.replace_region_reference(engine, REGIONS, source="测试")
     return engine
 
 

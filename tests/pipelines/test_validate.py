@@ -7,10 +7,10 @@ import json
 
 import pandas as pd
 
-from pipelines import storage
-from pipelines.ingest import ingest_delivery
-from pipelines.night import run_night
-from pipelines.validate import finish_validation, validate_feed
+from pipelines import store
+from pipelines.ingest.delivery import ingest_delivery
+from pipelines.night.chain import run_night
+from pipelines.validate.stage import finish_validation, validate_feed
 
 REGIONS = (
     "区划代码,名称,级别,是否贫困村,贫困村出列年度,距县城公里数\n"
@@ -35,7 +35,7 @@ def _night(tmp_path, day: str, hukou: str):
 
 
 def _findings(settings, day="2026-11-20"):
-    frame = storage.load_findings(storage.connect(settings), dt.date.fromisoformat(day), "hukou")
+    frame = store.load_findings(store.connect(settings), dt.date.fromisoformat(day), "hukou")
     return frame[frame["stage"] == "validate"]
 
 
@@ -69,9 +69,9 @@ def test_a_feed_with_too_many_bad_rows_is_rejected_and_the_night_falls_back(sett
     ingest_delivery(settings, _night(tmp_path, "2026-11-20", bad))
     result = validate_feed(settings, "2026-11-20", "hukou")
     assert result["rejected"] is True
-    engine = storage.connect(settings)
-    assert storage.effective_date(engine, "hukou", dt.date(2026, 11, 20)) == dt.date(2026, 11, 19)
-    assert len(storage.load_snapshot(engine, "hukou", dt.date(2026, 11, 20))) == 12  # kept, with its findings
+    engine = store.connect(settings)
+    assert store.effective_date(engine, "hukou", dt.date(2026, 11, 20)) == dt.date(2026, 11, 19)
+    assert len(store.load_snapshot(engine, "hukou", dt.date(2026, 11, 20))) == 12  # kept, with its findings
     report = finish_validation(settings, "2026-11-20")
     hukou = next(f for f in report["feeds"] if f["feed"] == "hukou")
     assert hukou["status"] == "rejected" and "沿用 2026-11-19 的数据" in hukou["message"]

@@ -12,8 +12,8 @@ import pytest
 from pipelines.demo import generate_delivery
 from pipelines.demo.messiness import ID_KINDS, NAME_KINDS
 from pipelines.demo.pools import traditional_table
-from pipelines.feeds import PERSON_FEEDS, load_feeds, normalise_header
-from pipelines.readers import read_feed_file
+from pipelines.catalog.feeds import PERSON_FEEDS, load_feeds, normalise_header
+from pipelines.ingest.readers import read_feed_file
 from pipelines.standardise.dates import parse_dates
 from pipelines.standardise.ids import id_statuses
 

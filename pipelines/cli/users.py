@@ -1,0 +1,167 @@
+"""`bidui user …`: user accounts for the ledger chain, and how other commands sign a user in.
+
+Signing in from other commands: a command that acts for a person takes `--user NAME` and asks for
+the password with a hidden prompt; `--password-file PATH` (first line of a UTF-8 file, a BOM from
+Notepad is fine) is for scheduled jobs on the office PC. There is deliberately no password option
+or environment variable: both end up in shell history, process lists or shared scripts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.table import Table
+
+from pipelines.cli.common import console
+from pipelines.cli.common import friendly_errors as _friendly_errors
+from pipelines.errors import BiduiError
+from pipelines.settings import Settings, load_settings
+from pipelines.access.users import ROLE_LABELS, ROLES, User
+
+__all__ = ["user_app", "resolve_user", "read_password_file"]
+
+user_app = typer.Typer(help="用户与权限：角色、管辖区域、密码", no_args_is_help=True)
+
+ROLE_HELP = "、".join(f"{r}（{ROLE_LABELS[r]}）" for r in ROLES)
+
+
+def _engine(settings: Settings | None = None):
+    from pipelines.store.snapshots import connect
+
+    return connect(settings or load_settings())
+
+
+def read_password_file(path: Path) -> str:
+    """The password on the first line of `path` (UTF-8, with or without BOM)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise BiduiError(f"密码文件 {path} 不存在") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BiduiError(f"读不了密码文件 {path}：{exc}") from exc
+    password = text.splitlines()[0] if text else ""
+    if not password:
+        raise BiduiError(f"密码文件 {path} 的第一行是空的")
+    return password
+
+
+def resolve_user(settings: Settings, user_name: str, password_file: Path | None = None) -> User:
+    """Sign `user_name` in for one command: the password comes from `password_file` when given,
+    else from a hidden prompt. BiduiError when the name or password is wrong or the user is disabled."""
+    from pipelines.access.users import authenticate
+
+    engine = _engine(settings)
+    if password_file is not None:
+        password = read_password_file(password_file)
+    else:
+        password = typer.prompt(f"用户 {user_name} 的密码", hide_input=True, prompt_suffix="：")
+    return authenticate(engine, user_name, password)
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = click.get_text_stream("stdin").readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise BiduiError("标准输入里没有读到密码（应为一行）")
+        return password
+    first = typer.prompt("新密码", hide_input=True, prompt_suffix="：")
+    second = typer.prompt("再输入一次", hide_input=True, prompt_suffix="：")
+    if first != second:
+        raise BiduiError("两次输入的密码不一致，未作更改")
+    return first
+
+
+PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="从标准输入读取密码（一行），供批量建用户的脚本使用")
+
+
+@user_app.command("add")
+def add(
+    name: str = typer.Argument(..., help="用户名（登录用，不含空格）"),
+    role: str = typer.Option(..., "--role", help=f"角色：{ROLE_HELP}"),
+    region: str = typer.Option(..., "--region", help="管辖区划代码：市州 4 位、县 6 位、乡镇 9 位、村 12 位；联络员为所在县 6 位"),
+    department: Optional[str] = typer.Option(None, "--department", help="行业部门联络员的部门，例如 教育、公安"),
+    display_name: Optional[str] = typer.Option(None, "--display-name", help="姓名（显示用）"),
+    full_ids: Optional[bool] = typer.Option(
+        None, "--full-ids/--masked-ids",
+        help="能否查看完整身份证号（默认：市州、县、联络员、审计可以；乡镇、村只看脱敏号码）",
+    ),
+    password_stdin: bool = PASSWORD_STDIN,
+) -> None:
+    """新建用户（不给 --password-stdin 时提示输入两次密码）。"""
+    from pipelines.store.snapshots import region_reference_is_empty
+    from pipelines.access.users import add_user, check_new_user
+
+    with _friendly_errors():
+        engine = _engine()
+        check_new_user(engine, name, role, region, department)
+        password = _new_password(password_stdin)
+        user = add_user(engine, name, password, role, region, department, display_name, full_ids)
+    ids = "完整身份证号" if user.full_ids else "脱敏身份证号"
+    console.print(f"已新建用户：{user.user_name}（{_describe(user)}，{ids}）", highlight=False)
+    if region_reference_is_empty(engine):
+        console.print("[yellow]提示：[/yellow]区划参照表还是空的（尚未载入交付数据），未能核对该区划代码是否存在。")
+
+
+@user_app.command("list")
+def list_(active_only: bool = typer.Option(False, "--active-only", help="只列出启用中的用户")) -> None:
+    """列出用户：角色、管辖区域、部门、能否看完整身份证号、是否启用。"""
+    from pipelines.access.users import list_users, region_names
+
+    with _friendly_errors():
+        engine = _engine()
+        people = list_users(engine, include_inactive=not active_only)
+        names = region_names(engine, [u.region_code for u in people])
+    if not people:
+        console.print("还没有用户。新建：bidui user add 用户名 --role county --region 522725")
+        return
+    table = Table(title=f"用户（{len(people)} 个）")
+    for header in ("用户名", "姓名", "角色", "管辖区域", "部门", "身份证号", "状态"):
+        table.add_column(header)
+    for u in people:
+        region = f"{u.region_code} {names[u.region_code]}" if u.region_code in names else u.region_code
+        table.add_row(
+            u.user_name, u.display_name or "", ROLE_LABELS.get(u.role, u.role), region, u.department or "",
+            "完整" if u.full_ids else "脱敏", "启用" if u.active else "停用",
+        )
+    console.print(table)
+
+
+@user_app.command("passwd")
+def passwd(name: str = typer.Argument(..., help="用户名"), password_stdin: bool = PASSWORD_STDIN) -> None:
+    """为用户设置新密码（管理员操作，不需要旧密码）。"""
+    from pipelines.access.users import load_user, set_password
+
+    with _friendly_errors():
+        engine = _engine()
+        load_user(engine, name)  # an unknown name is refused before a password is typed
+        set_password(engine, name, _new_password(password_stdin))
+    console.print(f"已为用户 {name} 设置新密码。", highlight=False)
+
+
+@user_app.command("disable")
+def disable(name: str = typer.Argument(..., help="用户名")) -> None:
+    """停用用户：不能再登录；已有的核实、签字记录保持不变。"""
+    from pipelines.access.users import deactivate
+
+    with _friendly_errors():
+        user = deactivate(_engine(), name)
+    console.print(f"已停用用户：{user.user_name}（{_describe(user)}）", highlight=False)
+
+
+@user_app.command("enable")
+def enable(name: str = typer.Argument(..., help="用户名")) -> None:
+    """重新启用已停用的用户。"""
+    from pipelines.access.users import reactivate
+
+    with _friendly_errors():
+        user = reactivate(_engine(), name)
+    console.print(f"已启用用户：{user.user_name}（{_describe(user)}）", highlight=False)
+
+
+def _describe(user: User) -> str:
+    text = f"{ROLE_LABELS.get(user.role, user.role)}，区划 {user.region_code}"
+    return f"{text}，部门 {user.department}" if user.department else text

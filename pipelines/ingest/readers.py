@@ -1,0 +1,250 @@
+"""Reading one delivered file into raw cells: encodings, xlsx, title rows, header aliases."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.catalog.feeds import FeedSpec, normalise_header
+
+__all__ = ["FeedRejected", "RawTable", "read_feed_file", "find_header"]
+
+HEADER_SCAN_ROWS = 10
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class FeedRejected(Exception):
+    """A file that cannot be used at all; the message is Chinese and shown to the data officer."""
+
+
+@dataclass
+class RawTable:
+    """A file's data rows mapped onto canonical fields, values still as delivered (str or None)."""
+
+    frame: pd.DataFrame  # row_no, one column per found field, `extra` (JSON text) when unknown columns exist
+    encoding: str
+    header_row: int  # 1-based row number of the header line
+    mapped: dict[str, str]  # delivered header -> field
+    unknown_columns: list[str]
+    notes: list[dict] = field(default_factory=list)  # ingest findings: check, severity, message, row_no, field, value
+
+
+def read_feed_file(path: Path, spec: FeedSpec, max_bytes: int) -> RawTable:
+    """Read a .csv or .xlsx feed file, or raise FeedRejected saying why it is unusable."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FeedRejected("文件为空（0 字节）")
+    if size > max_bytes:
+        raise FeedRejected(f"文件过大（{size / 1024**3:.1f} GB），超过上限，未读取")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    notes: list[dict] = []
+    if head == ZIP_MAGIC:
+        if path.suffix.lower() != ".xlsx":
+            notes.append(_note("file_format", "warning", f"文件扩展名为 {path.suffix}，但内容是 Excel 工作簿，已按 Excel 读取"))
+        raw, encoding = _read_xlsx(path), "xlsx"
+    elif path.suffix.lower() == ".xlsx":
+        raise FeedRejected("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿")
+    else:
+        raw, encoding, more = _read_csv(path.read_bytes(), spec)
+        notes.extend(more)
+    return _map_rows(raw, spec, encoding, notes)
+
+
+# --- xlsx -----------------------------------------------------------------------------------
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        return pd.DataFrame(rows, dtype=object)
+    except Exception as exc:  # calamine raises several types for damaged workbooks
+        raise FeedRejected(f"Excel 文件无法打开（文件可能已损坏）：{exc}") from exc
+
+
+def _cell_text(value: object) -> str | None:
+    """One xlsx cell as text. Integral numbers lose their '.0'; an 18-digit number Excel already
+    rounded keeps its scientific form, so validation marks it invalid instead of guessing."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value).upper() if abs(value) >= 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --- csv ------------------------------------------------------------------------------------
+
+def _read_csv(data: bytes, spec: FeedSpec) -> tuple[pd.DataFrame, str, list[dict]]:
+    if b"\x00" in data[:65536]:
+        raise FeedRejected("文件内容不是文本（疑似二进制文件或已损坏），无法按 CSV 读取")
+    notes: list[dict] = []
+    best: tuple[int, str, str] | None = None
+    for encoding, text in _decodings(data):
+        score = find_header(_first_rows(text), spec)[1]
+        if best is None or score > best[0]:
+            best = (score, encoding, text)
+        if score and encoding != "混合编码":
+            break
+    score, encoding, text = best
+    if encoding == "混合编码":
+        notes.append(_note("encoding", "warning", "文件编码不一致（部分行为 UTF-8，部分行为 GB18030），已逐行识别"))
+    raw = _csv_frame(text)
+    if not data.endswith((b"\n", b"\r")) and len(raw) > 1 and raw.iloc[-1].isna().sum() > raw.iloc[0].isna().sum():
+        notes.append(_note("truncated", "warning", "文件末行不完整（文件可能被截断），该行已保留并逐项检查", row_no=len(raw)))
+    return raw, encoding, notes
+
+
+def _decodings(data: bytes):
+    """Candidate decodings, most likely first; the header decides which one is right."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        yield "UTF-8 (BOM)", data[3:].decode("utf-8", errors="replace")
+        return
+    try:
+        yield "UTF-8", data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        yield "GB18030", data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    yield "混合编码", "".join(_decode_line(line) for line in data.splitlines(keepends=True))
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("gb18030", errors="replace")
+
+
+def _first_rows(text: str) -> list[list]:
+    head = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
+    return list(csv.reader(io.StringIO(head)))
+
+
+def _csv_frame(text: str) -> pd.DataFrame:
+    # The C parser is fast but gives up on ragged or cut-off files; csv.reader never does.
+    try:
+        return pd.read_csv(
+            io.StringIO(text), header=None, dtype=object, keep_default_na=False,
+            skip_blank_lines=False, engine="c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return pd.DataFrame(list(csv.reader(io.StringIO(text))), dtype=object)
+
+
+# --- header ----------------------------------------------------------------------------------
+
+def find_header(rows: list[list], spec: FeedSpec) -> tuple[int, int]:
+    """(index, score) of the row naming the most known fields among the first rows; title rows above
+    a header (often merged cells) are skipped."""
+    lookup = spec.header_lookup()
+    best_index, best_score = 0, 0
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = len({lookup[h] for h in (normalise_header(c) for c in row if c) if h in lookup})
+        if score > best_score:
+            best_index, best_score = index, score
+    return best_index, best_score
+
+
+def _map_rows(raw: pd.DataFrame, spec: FeedSpec, encoding: str, notes: list[dict]) -> RawTable:
+    if raw.empty:
+        raise FeedRejected("文件没有任何内容")
+    raw = raw.astype(object).where(raw.notna(), None)
+    raw.columns = range(raw.shape[1])
+    head = raw.head(HEADER_SCAN_ROWS).values.tolist()
+    header_index, score = find_header(head, spec)
+    if score == 0:
+        raise FeedRejected(f"无法识别表头：前 {HEADER_SCAN_ROWS} 行中没有任何一列与《{spec.title}》的字段名或别名相符")
+    header = [str(c).strip() if c is not None else "" for c in head[header_index]]
+    above = head[header_index - 1] if header_index > 0 else []
+    lookup = spec.header_lookup()
+    mapped: dict[int, str] = {}
+    names: dict[str, str] = {}
+    unknown: dict[int, str] = {}
+    for i, text in enumerate(header):
+        if not text and i < len(above) and above[i]:
+            text = str(above[i]).strip()  # a header cell merged over two rows keeps its text in the upper one
+        fieldname = lookup.get(normalise_header(text))
+        if fieldname and fieldname not in mapped.values():
+            mapped[i], names[text] = fieldname, fieldname
+        elif fieldname:
+            notes.append(_note("duplicate_column", "warning", f"列“{text}”与已识别的列重复（均对应 {fieldname}），已忽略"))
+            unknown[i] = text
+        elif text:
+            unknown[i] = text
+    if spec.key not in mapped.values():
+        key = spec.key_field
+        raise FeedRejected(f"缺少关键列“{key.header}”（或其别名 {'、'.join(key.aliases) or '无'}），无法识别每条记录")
+    body = raw.iloc[header_index + 1 :].reset_index(drop=True)
+    body = body.apply(_strip_column)
+    row_no = pd.RangeIndex(header_index + 2, header_index + 2 + len(body))
+    blank = body.isna().all(axis=1).to_numpy()
+    if blank.any():
+        notes.append(_note("blank_rows", "warning", f"跳过空行 {int(blank.sum())} 行"))
+    body, row_no = body[~blank], row_no[~blank]
+    frame = pd.DataFrame({"row_no": row_no}, index=body.index)
+    for i, fieldname in mapped.items():
+        frame[fieldname] = body[i]
+    extras = {text: body[i] for i, text in unknown.items()}
+    extras.update({f"第{i + 1}列": body[i] for i in range(len(header), body.shape[1])})
+    if extras:
+        frame["extra"] = _extras_json(pd.DataFrame(extras))
+    if header_index > 0:
+        notes.append(_note("title_rows", "warning", f"表头在第 {header_index + 1} 行，上方的标题行已跳过"))
+    if frame.empty:
+        raise FeedRejected("文件只有表头，没有数据行")
+    return RawTable(frame.reset_index(drop=True), encoding, header_index + 1, names, list(unknown.values()), notes)
+
+
+def _strip_column(column: pd.Series) -> pd.Series:
+    """Trim Unicode whitespace (incl. the full-width space) and turn empty cells into None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Arrow's kernel trims a million cells in milliseconds; pandas' .str does it one Python call each.
+    values = column.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore") \
+        if not _all_text(column) else column
+    trimmed = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=column.index, dtype=object)
+
+
+def _all_text(column: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+
+
+def _extras_json(extras: pd.DataFrame) -> pd.Series:
+    """Unknown columns are kept, as one JSON object per row (None where they are all empty)."""
+    out = pd.Series(None, index=extras.index, dtype=object)
+    filled = extras.notna().any(axis=1)
+    if filled.any():
+        columns = list(extras.columns)
+        out[filled] = [
+            json.dumps({c: v for c, v in zip(columns, row) if v is not None}, ensure_ascii=False)
+            for row in extras[filled].itertuples(index=False, name=None)
+        ]
+    return out
+
+
+def _note(check: str, severity: str, message: str, row_no: int | None = None,
+          field: str | None = None, value: str | None = None) -> dict:
+    return {"check": check, "severity": severity, "message": message, "row_no": row_no, "field": field, "value": value}

@@ -1,0 +1,127 @@
+"""The link stage: person rows → linkage → the night's base map, stored.
+
+`link_night` runs the stage for a night already ingested: it builds the person rows, links them
+(obeying every stored reviewer decision), builds the base map from tonight's clusters
+(pipelines.basemap) and stores links, review queue and model through pipelines.store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from pipelines import store
+from pipelines.basemap.build import build_base_map, load_facts
+from pipelines.errors import BiduiError
+from pipelines.settings import Settings
+
+__all__ = ["STAGE_TEXT", "Linker", "default_linker", "link_night"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+STAGE_TEXT = {
+    "person_rows": "整理人员记录",
+    "linking": "关联",
+    "loading": "读取已有编号与各部门事实",
+    "base_map": "生成底图",
+    "writing": "写入数据库",
+}
+
+
+@dataclass(frozen=True)
+class Linker:
+    """The linkage half of the stage: person rows for a night, and the linker over them."""
+
+    build_rows: Callable[[Any, Settings, dt.date], pd.DataFrame]
+    link: Callable[[pd.DataFrame, pd.DataFrame | None, Settings], Any]
+
+
+def default_linker() -> Linker:
+    """pipelines.link.person_rows and pipelines.link.linker (imported here: they pull in the whole matcher)."""
+    try:
+        from pipelines.link.linker import link_person_rows
+        from pipelines.link.person_rows import build_person_rows
+    except ModuleNotFoundError as exc:
+        raise BiduiError("本版本尚未包含人员关联模块（pipelines.link.linker），底图无法生成") from exc
+    return Linker(build_person_rows, link_person_rows)
+
+
+def _decisions_for_linker(decisions: pd.DataFrame) -> pd.DataFrame | None:
+    return decisions[["feed", "record_key", "candidate_feed", "candidate_key", "decision"]] if len(decisions) else None
+
+
+def link_night(settings: Settings, delivery_date: str | dt.date, progress: Progress | None = None, linker: Linker | None = None) -> dict:
+    """Link one ingested night into the base map; returns a JSON-serialisable summary.
+
+    Linking the same night again with the same data and decisions changes nothing.
+    """
+    day = dt.date.fromisoformat(delivery_date) if isinstance(delivery_date, str) else delivery_date
+    engine = store.connect(settings)
+    if not store.load_feed_loads(engine, day):
+        raise BiduiError(f"数据日期 {day.isoformat()} 还没有载入记录，请先运行 bidui ingest 或 bidui run")
+    linker = linker or default_linker()
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str, fraction: float) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = round(now - clock, 3)
+        clock = now
+        if progress:
+            progress(f"{STAGE_TEXT[stage]}完成", fraction)
+
+    rows = linker.build_rows(engine, settings, day)
+    lap("person_rows", 0.2)
+    summary: dict[str, Any] = {"delivery_date": day.isoformat(), "seconds": seconds}
+    if rows.empty:
+        summary.update(counts={"rows": 0}, note="本晚没有可关联的人员记录")
+        return _finish(settings, day, summary)
+    decisions = store.load_review_decisions(engine)
+    result = linker.link(rows, _decisions_for_linker(decisions), settings)
+    lap("linking", 0.7)
+    previous = store.load_previous_links(engine, day)
+    next_number = store.load_next_person_number(engine)
+    household_keys = store.load_household_keys(engine)
+    facts = load_facts(engine, day)
+    lap("loading", 0.75)
+    base = build_base_map(rows, result, previous, next_number, household_keys, facts, decisions)
+    del previous, facts
+    lap("base_map", 0.85)
+    store.write_base_map(engine, day, base.links, base.persons, base.households, base.review, result.model)
+    lap("writing", 1.0)
+    methods = base.links["method"].value_counts().sort_index()
+    summary.update(
+        counts=base.counts,
+        methods={str(k): int(v) for k, v in methods.items()},
+        linker_stats=result.stats,
+        thresholds={k: result.model.get(k) for k in ("upper", "lower")},
+    )
+    return _finish(settings, day, summary)
+
+
+def _plain(value: Any) -> Any:
+    """numpy values in the linker's stats as JSON values; anything else as its text."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+def _finish(settings: Settings, day: dt.date, summary: dict) -> dict:
+    summary["total_seconds"] = round(sum(summary["seconds"].values()), 3)
+    out = settings.reports_dir / day.isoformat()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "link.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=_plain), encoding="utf-8")
+    tmp.replace(path)
+    summary["summary_file"] = str(path)
+    log.info("linked %s: %s", day, summary["counts"])
+    return json.loads(json.dumps(summary, default=_plain))

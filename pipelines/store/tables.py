@@ -1,0 +1,338 @@
+"""Table definitions. Alembic migrations (pipelines/store/migrations) are the source of truth for the schema;
+these mirror them for queries and for autogenerate."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from pipelines.catalog.feeds import DEFAULT_FEEDS_CONFIG, load_feeds
+
+__all__ = [
+    "metadata",
+    "deliveries",
+    "feed_loads",
+    "findings",
+    "region_reference",
+    "feed_tables",
+    "feed_table",
+    "PERSON_ATTRIBUTES",
+    "persons",
+    "households",
+    "links",
+    "linkage_models",
+    "review_queue",
+    "review_decisions",
+    "rule_runs",
+    "clues",
+    "clue_events",
+    "users",
+    "ledger_issues",
+    "ledger_imports",
+]
+
+metadata = MetaData()
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("source_dir", Text, nullable=False),
+    Column("ingested_at", DateTime, nullable=False),
+)
+
+# One row per (night, feed): what arrived and what became of it. The effective snapshot of a feed for
+# a night is its newest 'loaded' delivery on or before that night (the fallback rule).
+feed_loads = Table(
+    "feed_loads",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("feed", String(40), primary_key=True),
+    Column("status", String(20), nullable=False),  # loaded | rejected | missing | absent_optional
+    Column("source_file", Text),
+    Column("encoding", String(40)),
+    Column("checksum", String(64)),
+    Column("rows", Integer),
+    Column("columns", Text),  # JSON list of the fields the delivered file had
+    Column("bad_rows", Integer),
+    Column("message", Text),
+    Column("loaded_at", DateTime),
+    Column("validated_at", DateTime),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_date", Date, nullable=False),
+    Column("feed", String(40), nullable=False),
+    Column("stage", String(20), nullable=False),  # ingest | validate
+    Column("row_no", Integer),
+    Column("record_key", Text),
+    Column("field", String(60)),
+    Column("check", String(40), nullable=False),
+    Column("severity", String(10), nullable=False),  # error | warning
+    Column("value", Text),
+    Column("message", Text, nullable=False),
+    Index("ix_findings_night_feed", "delivery_date", "feed", "stage"),
+)
+
+region_reference = Table(
+    "region_reference",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("is_poor_village", String(2)),
+    Column("poor_village_exit_year", String(4)),
+    Column("km_to_county_seat", Float),
+    Column("source", Text, nullable=False),
+)
+
+
+def _snapshot_table(feed_name: str, columns: list[str]) -> Table:
+    # Values are kept as delivered-and-normalised text: a value ingestion could not normalise stays as
+    # it came, so nothing is lost and validation can name it.
+    return Table(
+        f"feed_{feed_name}",
+        metadata,
+        Column("delivery_date", Date, primary_key=True),
+        Column("row_no", Integer, primary_key=True),
+        *(Column(name, Text) for name in columns),
+        Column("extra", Text),
+        Index(f"ix_feed_{feed_name}_key", "delivery_date", columns[0]),
+    )
+
+
+def _key_first(feed) -> list[str]:
+    return [feed.key] + [c for c in feed.columns if c != feed.key]
+
+
+feed_tables: dict[str, Table] = {
+    name: _snapshot_table(name, _key_first(feed)) for name, feed in load_feeds(DEFAULT_FEEDS_CONFIG).items()
+}
+
+
+def feed_table(feed_name: str) -> Table:
+    """The snapshot table of a feed."""
+    return feed_tables[feed_name]
+
+
+# --- the base map (底图) ----------------------------------------------------------------------
+
+# Every person attribute is kept with the source row that gave it ('feed:record_key'), so a county
+# officer can see whose word a value is. Identity comes from hukou first; department facts from
+# their own department (see pipelines.basemap.attributes).
+PERSON_ATTRIBUTES: dict[str, str] = {
+    "name": "name_source",
+    "id_number": "id_source",
+    "sex": "sex_source",
+    "birth_date": "birth_source",
+    "ethnicity": "ethnicity_source",
+    "village_code": "village_source",
+    "hukou_state": "hukou_state_source",
+    "insured_state": "insured_source",
+    "enrolment_state": "enrolment_source",
+    "illness_kind": "illness_source",
+    "assistance_kind": "assistance_source",
+}
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("person_id", String(10), primary_key=True),  # 'P' + 9 digits, assigned once and kept
+    Column("household_code", String(17)),
+    *(column for value, source in PERSON_ATTRIBUTES.items() for column in (Column(value, Text), Column(source, Text))),
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+)
+
+# One household code per household (一户一码): 'H' + the 12-digit village code where it was first
+# seen + a 4-digit sequence. household_key is what the code stays with: 'hukou:<户号>' for a
+# registered household, else the department's own household number ('poverty:<户编号>', …).
+households = Table(
+    "households",
+    metadata,
+    Column("household_code", String(17), primary_key=True),
+    Column("household_key", Text, nullable=False, unique=True),
+    Column("hukou_no", Text),
+    Column("village_code", String(12)),
+    Column("head_person_id", String(10)),
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+)
+
+# One row per person-level source row per night: where the linker put it and why.
+links = Table(
+    "links",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("feed", String(40), primary_key=True),
+    Column("record_key", Text, primary_key=True),
+    Column("person_id", String(10), nullable=False),
+    Column("household_code", String(17)),
+    Column("method", String(20), nullable=False),  # id_exact | probabilistic | review_decision | singleton
+    Column("probability", Float),
+    Column("match_weight", Float),
+    Column("anchor_feed", String(40)),
+    Column("anchor_key", Text),
+    Column("levels", Text),  # JSON {comparison: level} of the accepted pair
+)
+
+# The fitted Fellegi–Sunter model of each night, with its thresholds: `explain` needs the very
+# model that scored a pair, not tonight's.
+linkage_models = Table(
+    "linkage_models",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("model", Text, nullable=False),  # JSON: FellegiSunter.to_dict() + upper, lower
+)
+
+review_queue = Table(
+    "review_queue",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("feed", String(40), primary_key=True),
+    Column("record_key", Text, primary_key=True),
+    Column("candidate_feed", String(40), primary_key=True),
+    Column("candidate_key", Text, primary_key=True),
+    Column("probability", Float),
+    Column("match_weight", Float),
+    Column("levels", Text),
+    Column("status", String(10), nullable=False),  # open | decided
+)
+
+# A reviewer's word on a pair, obeyed on every later night until changed.
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("feed", String(40), primary_key=True),
+    Column("record_key", Text, primary_key=True),
+    Column("candidate_feed", String(40), primary_key=True),
+    Column("candidate_key", Text, primary_key=True),
+    Column("decision", String(10), nullable=False),  # same | different
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+)
+
+
+# --- rules, clues, users, ledgers (issue 4) ----------------------------------------------------
+
+rule_runs = Table(
+    "rule_runs",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("rule", String(8), primary_key=True),
+    Column("status", String(10), nullable=False),  # ran | skipped | held | failed
+    Column("fired", Integer),  # subjects the rule found tonight
+    Column("previous", Integer),  # subjects it found on the last night it ran
+    Column("new", Integer),
+    Column("cleared", Integer),
+    Column("reopened", Integer),
+    Column("seconds", Float),
+    Column("message", Text),  # why skipped / held / failed, in Chinese
+)
+
+clues = Table(
+    "clues",
+    metadata,
+    Column("clue_id", String(16), primary_key=True),  # e.g. 'R05-000123', assigned once
+    Column("rule", String(8), nullable=False),
+    Column("subject_feed", String(40), nullable=False),
+    Column("subject_key", Text, nullable=False),
+    Column("person_id", String(10)),
+    Column("household_code", String(17)),
+    Column("household_no", Text),  # the poverty household 户编号 when there is one
+    Column("village_code", String(12)),  # the responsible region
+    Column("county_code", String(6)),
+    Column("department", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: [{feed, record_key, fields: {...}}, ...]
+    Column("evidence_hash", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("verdict", String(8)),  # 属实 | 不属实
+    Column("dismiss_reason", Text),
+    Column("rectification", Text),
+    Column("rectified_on", Date),
+    Column("verified_by", Text),
+    Column("verified_on", Date),
+    Column("signed_by", Text),
+    Column("signed_on", Date),
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+    Column("cleared_on", Date),
+    Column("issued_on", Date),
+    Column("deadline", Date),
+    Column("reopen_count", Integer, nullable=False),
+    UniqueConstraint("rule", "subject_feed", "subject_key", name="uq_clues_subject"),
+    Index("ix_clues_county_status", "county_code", "status"),
+    Index("ix_clues_village", "village_code"),
+)
+
+clue_events = Table(
+    "clue_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("clue_id", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("user_name", Text, nullable=False),  # 'system' for the nightly run
+    Column("role", String(16), nullable=False),
+    Column("note", Text),
+    Column("delivery_date", Date),  # the night, for events of the nightly run
+    Column("source", String(16), nullable=False),  # night | cli | ledger | web
+    Index("ix_clue_events_clue", "clue_id", "event_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_name", String(64), primary_key=True),
+    Column("display_name", Text),
+    Column("password_hash", Text, nullable=False),  # argon2
+    Column("role", String(16), nullable=False),  # prefecture | county | township | village | liaison | auditor
+    Column("region_code", String(12), nullable=False),  # the scope: a 4/6/9/12-digit region prefix
+    Column("department", Text),  # a liaison's department (公安, 教育, …)
+    Column("full_ids", Boolean, nullable=False),  # may see unmasked ID numbers
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+ledger_issues = Table(
+    "ledger_issues",
+    metadata,
+    Column("county_code", String(6), primary_key=True),
+    Column("issue_date", Date, primary_key=True),
+    Column("file", Text, nullable=False),
+    Column("clues", Integer, nullable=False),
+    Column("issued_by", Text, nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+)
+
+ledger_imports = Table(
+    "ledger_imports",
+    metadata,
+    Column("import_id", Integer, primary_key=True, autoincrement=True),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("applied", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("report", Text),  # path of the import report
+)

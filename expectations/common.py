@@ -19,15 +19,15 @@ from pipelines.catalog.feeds import FeedSpec, FieldSpec
 from .derive import derived
 
 __all__ = [
-    "SuiteContext",
-    "finding_meta",
-    "standard_expectations",
-    "required_when",
-    "not_before",
-    "build_suite",
     "ID_MESSAGES",
     "MIN_DATE",
     "MIN_YEAR",
+    "SuiteContext",
+    "build_suite",
+    "finding_meta",
+    "not_before",
+    "required_when",
+    "standard_expectations",
 ]
 
 MIN_DATE = dt.date(1900, 1, 1)
@@ -104,9 +104,12 @@ def _columns_present(gxe, ctx: SuiteContext) -> list:
 
 
 def _rows(gxe) -> list:
-    return [gxe.ExpectTableRowCountToBeBetween(
-        min_value=1, meta=finding_meta(None, "row_count", "error", "文件只有表头，没有数据行"),
-    )]
+    return [
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=1,
+            meta=finding_meta(None, "row_count", "error", "文件只有表头，没有数据行"),
+        )
+    ]
 
 
 def _key(gxe, ctx: SuiteContext) -> list:
@@ -114,9 +117,7 @@ def _key(gxe, ctx: SuiteContext) -> list:
     if key.name not in ctx.columns:
         return []
     return [
-        gxe.ExpectColumnValuesToNotBeNull(
-            column=key.name, meta=finding_meta(key.name, "required", "error", f"{key.header}为空")
-        ),
+        gxe.ExpectColumnValuesToNotBeNull(column=key.name, meta=finding_meta(key.name, "required", "error", f"{key.header}为空")),
         gxe.ExpectColumnValuesToBeUnique(
             column=key.name,
             meta=finding_meta(key.name, "unique_key", "error", f"{key.header}重复（共 {{count}} 行）"),
@@ -139,9 +140,7 @@ def _enums(gxe, ctx: SuiteContext) -> list:
         gxe.ExpectColumnValuesToBeInSet(
             column=f.name,
             value_set=list(f.values),
-            meta=finding_meta(
-                f.name, "enum", "error", f"{f.header}的值不在规定范围内（{'、'.join(f.values)}）：{{value}}"
-            ),
+            meta=finding_meta(f.name, "enum", "error", f"{f.header}的值不在规定范围内（{'、'.join(f.values)}）：{{value}}"),
         )
         for f in ctx.present("enum")
     ]
@@ -151,15 +150,24 @@ def _dates(gxe, ctx: SuiteContext) -> list:
     out = []
     for f in ctx.present("date"):
         column = derived(f.name, "date")
-        out.append(_not_null_where_raw(gxe, column, f.name, finding_meta(
-            f.name, "date_format", "error", f"{f.header}不是有效日期：{{value}}")))
-        out.append(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=_ymd(MIN_DATE), max_value=_ymd(ctx.as_of),
-            meta=finding_meta(
-                f.name, "date_range", "error",
-                f"{f.header}超出合理范围（{MIN_DATE.isoformat()} 至 {ctx.as_of.isoformat()}）：{{value}}",
-            ),
-        ))
+        out.append(
+            _not_null_where_raw(
+                gxe, column, f.name, finding_meta(f.name, "date_format", "error", f"{f.header}不是有效日期：{{value}}")
+            )
+        )
+        out.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column,
+                min_value=_ymd(MIN_DATE),
+                max_value=_ymd(ctx.as_of),
+                meta=finding_meta(
+                    f.name,
+                    "date_range",
+                    "error",
+                    f"{f.header}超出合理范围（{MIN_DATE.isoformat()} 至 {ctx.as_of.isoformat()}）：{{value}}",
+                ),
+            )
+        )
     return out
 
 
@@ -167,14 +175,21 @@ def _years(gxe, ctx: SuiteContext) -> list:
     out = []
     for f in ctx.present("year"):
         column = derived(f.name, "year")
-        out.append(_not_null_where_raw(gxe, column, f.name, finding_meta(
-            f.name, "year_format", "error", f"{f.header}应为 4 位年份：{{value}}")))
-        out.append(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=MIN_YEAR, max_value=ctx.as_of.year,
-            meta=finding_meta(
-                f.name, "year_range", "error", f"{f.header}超出合理范围（{MIN_YEAR} 至 {ctx.as_of.year}）：{{value}}"
-            ),
-        ))
+        out.append(
+            _not_null_where_raw(
+                gxe, column, f.name, finding_meta(f.name, "year_format", "error", f"{f.header}应为 4 位年份：{{value}}")
+            )
+        )
+        out.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column,
+                min_value=MIN_YEAR,
+                max_value=ctx.as_of.year,
+                meta=finding_meta(
+                    f.name, "year_range", "error", f"{f.header}超出合理范围（{MIN_YEAR} 至 {ctx.as_of.year}）：{{value}}"
+                ),
+            )
+        )
     return out
 
 
@@ -183,13 +198,19 @@ def _numbers(gxe, ctx: SuiteContext, minimums: dict[str, float]) -> list:
     for f in ctx.present("integer") + ctx.present("number"):
         column = derived(f.name, f.kind)
         what = "整数" if f.kind == "integer" else "数字"
-        out.append(_not_null_where_raw(gxe, column, f.name, finding_meta(
-            f.name, "number_format", "error", f"{f.header}不是有效{what}：{{value}}")))
+        out.append(
+            _not_null_where_raw(
+                gxe, column, f.name, finding_meta(f.name, "number_format", "error", f"{f.header}不是有效{what}：{{value}}")
+            )
+        )
         least = minimums.get(f.name, 0)
-        out.append(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=least,
-            meta=finding_meta(f.name, "number_range", "error", f"{f.header}应不小于 {least:g}：{{value}}"),
-        ))
+        out.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column,
+                min_value=least,
+                meta=finding_meta(f.name, "number_range", "error", f"{f.header}应不小于 {least:g}：{{value}}"),
+            )
+        )
     return out
 
 
@@ -197,14 +218,20 @@ def _regions(gxe, ctx: SuiteContext) -> list:
     out = []
     for f in ctx.present("region"):
         column = derived(f.name, "region")
-        out.append(_not_null_where_raw(gxe, column, f.name, finding_meta(
-            f.name, "region_format", "error", f"{f.header}应为 12 位数字：{{value}}")))
+        out.append(
+            _not_null_where_raw(
+                gxe, column, f.name, finding_meta(f.name, "region_format", "error", f"{f.header}应为 12 位数字：{{value}}")
+            )
+        )
         # Without a region reference every code would fail; the format check still runs.
         if ctx.known_regions:
-            out.append(gxe.ExpectColumnValuesToBeInSet(
-                column=column, value_set=sorted(ctx.known_regions),
-                meta=finding_meta(f.name, "region_known", "error", "区划代码不在区划名录中：{value}"),
-            ))
+            out.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column,
+                    value_set=sorted(ctx.known_regions),
+                    meta=finding_meta(f.name, "region_known", "error", "区划代码不在区划名录中：{value}"),
+                )
+            )
     return out
 
 
@@ -214,16 +241,22 @@ def _ids(gxe, ctx: SuiteContext) -> list:
         column = derived(f.name, "id")
         # An unusable ID is an error on the field, but the row still links on name, birth date and
         # address, so ID errors do not count towards rejecting the feed.
-        out.append(gxe.ExpectColumnValuesToBeInSet(
-            column=column, value_set=[*ACCEPTED_ID_STATUSES, "empty"],
-            meta=finding_meta(
-                f.name, "id_format", "error", "身份证号无效：{value}", ID_MESSAGES, keyed_on=column, blocking=False
-            ),
-        ))
-        out.append(gxe.ExpectColumnValuesToNotBeInSet(
-            column=column, value_set=["empty"],
-            meta=finding_meta(f.name, "id_empty", "warning", "身份证号为空"),
-        ))
+        out.append(
+            gxe.ExpectColumnValuesToBeInSet(
+                column=column,
+                value_set=[*ACCEPTED_ID_STATUSES, "empty"],
+                meta=finding_meta(
+                    f.name, "id_format", "error", "身份证号无效：{value}", ID_MESSAGES, keyed_on=column, blocking=False
+                ),
+            )
+        )
+        out.append(
+            gxe.ExpectColumnValuesToNotBeInSet(
+                column=column,
+                value_set=["empty"],
+                meta=finding_meta(f.name, "id_empty", "warning", "身份证号为空"),
+            )
+        )
     return out
 
 
@@ -248,18 +281,22 @@ def standard_expectations(ctx: SuiteContext, minimums: dict[str, float] | None =
     ]
 
 
-def required_when(ctx: SuiteContext, field_name: str, when: str, values: list[str], message: str,
-                  severity: str = "warning") -> list:
+def required_when(
+    ctx: SuiteContext, field_name: str, when: str, values: list[str], message: str, severity: str = "warning"
+) -> list:
     """`field_name` is filled on rows whose `when` field holds one of `values`."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
     if not ctx.has(field_name, when):
         return []
-    return [gxe.ExpectColumnValuesToNotBeNull(
-        column=field_name, row_condition=Column(when).is_in(values),
-        meta=finding_meta(field_name, "required_if", severity, message),
-    )]
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(
+            column=field_name,
+            row_condition=Column(when).is_in(values),
+            meta=finding_meta(field_name, "required_if", severity, message),
+        )
+    ]
 
 
 def not_before(ctx: SuiteContext, later: str, earlier: str, message: str, severity: str = "warning") -> list:
@@ -269,11 +306,15 @@ def not_before(ctx: SuiteContext, later: str, earlier: str, message: str, severi
     if not ctx.has(later, earlier):
         return []
     kind = ctx.spec.field(later).kind
-    return [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A=derived(later, kind), column_B=derived(earlier, ctx.spec.field(earlier).kind),
-        or_equal=True, ignore_row_if="either_value_is_missing",
-        meta=finding_meta(later, "order", severity, message),
-    )]
+    return [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=derived(later, kind),
+            column_B=derived(earlier, ctx.spec.field(earlier).kind),
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=finding_meta(later, "order", severity, message),
+        )
+    ]
 
 
 def build_suite(name: str, expectations: list):

@@ -14,11 +14,11 @@ from pipelines.catalog.feeds import FeedSpec
 
 __all__ = [
     "INDEX",
-    "derived",
     "build_check_frame",
+    "derived",
     "parse_iso_dates",
-    "parse_years",
     "parse_numbers",
+    "parse_years",
     "twelve_digit_codes",
 ]
 

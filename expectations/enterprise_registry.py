@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .common import SuiteContext, finding_meta, standard_expectations
 
-__all__ = ["SUITE_NAME", "build_expectations", "CREDIT_CODE"]
+__all__ = ["CREDIT_CODE", "SUITE_NAME", "build_expectations"]
 
 SUITE_NAME = "enterprise_registry"
 
@@ -18,8 +18,13 @@ def build_expectations(ctx: SuiteContext) -> list:
 
     out = standard_expectations(ctx)
     if ctx.has("credit_code"):
-        out.append(gxe.ExpectColumnValuesToMatchRegex(
-            column="credit_code", regex=CREDIT_CODE,
-            meta=finding_meta("credit_code", "credit_code_format", "warning", "统一社会信用代码格式不符（应为 18 位）：{value}"),
-        ))
+        out.append(
+            gxe.ExpectColumnValuesToMatchRegex(
+                column="credit_code",
+                regex=CREDIT_CODE,
+                meta=finding_meta(
+                    "credit_code", "credit_code_format", "warning", "统一社会信用代码格式不符（应为 18 位）：{value}"
+                ),
+            )
+        )
     return out

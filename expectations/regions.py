@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .common import SuiteContext, finding_meta, standard_expectations
 
-__all__ = ["SUITE_NAME", "build_expectations", "LEVEL_PATTERNS"]
+__all__ = ["LEVEL_PATTERNS", "SUITE_NAME", "build_expectations"]
 
 SUITE_NAME = "regions"
 
@@ -28,16 +28,23 @@ def build_expectations(ctx: SuiteContext) -> list:
     out = standard_expectations(ctx)
     if not ctx.has("code"):
         return out
-    out.append(gxe.ExpectColumnValuesToMatchRegex(
-        column="code", regex=r"^[0-9]{12}$",
-        meta=finding_meta("code", "region_format", "error", "区划代码应为 12 位数字：{value}"),
-    ))
+    out.append(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="code",
+            regex=r"^[0-9]{12}$",
+            meta=finding_meta("code", "region_format", "error", "区划代码应为 12 位数字：{value}"),
+        )
+    )
     if ctx.has("level"):
         for level, pattern in LEVEL_PATTERNS.items():
-            out.append(gxe.ExpectColumnValuesToMatchRegex(
-                column="code", regex=pattern, row_condition=Column("level") == level,
-                meta=finding_meta(
-                    "code", "region_level", "warning", f"区划代码与级别（{LEVEL_NAMES[level]}）不符：{{value}}"
-                ),
-            ))
+            out.append(
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column="code",
+                    regex=pattern,
+                    row_condition=Column("level") == level,
+                    meta=finding_meta(
+                        "code", "region_level", "warning", f"区划代码与级别（{LEVEL_NAMES[level]}）不符：{{value}}"
+                    ),
+                )
+            )
     return out

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .derive import INDEX
 
-__all__ = ["Failure", "gx_context", "run_suite", "context_build_seconds"]
+__all__ = ["Failure", "context_build_seconds", "gx_context", "run_suite"]
 
 # COMPLETE lists every failing row. With row_no as the frame's named index and the values left
 # out, GX reports each expectation's failing rows as one list instead of one dict per row.

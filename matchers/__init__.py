@@ -10,4 +10,4 @@
 Import from the submodules; this package imports nothing heavy on its own.
 """
 
-__all__ = ["blocking", "comparisons", "classification", "clustering", "evaluation", "febrl"]
+__all__ = ["blocking", "classification", "clustering", "comparisons", "evaluation", "febrl"]

@@ -32,19 +32,19 @@ import recordlinkage
 from recordlinkage.base import BaseIndexAlgorithm
 
 __all__ = [
+    "Block",
     "Key",
     "Prefix",
-    "Suffix",
-    "Substring",
-    "Block",
-    "SortedNeighbourhood",
     "Rule",
     "RulesIndex",
+    "SortedNeighbourhood",
+    "Substring",
+    "Suffix",
     "build_candidate_pairs",
-    "build_rule_pairs",
     "build_random_pairs",
-    "pair_positions",
+    "build_rule_pairs",
     "make_pairs",
+    "pair_positions",
 ]
 
 
@@ -181,8 +181,7 @@ def _block_pairs(rule: Block, left: pd.DataFrame, right: pd.DataFrame) -> tuple[
     if not left_keys or len(left_keys) != len(right_keys):
         raise ValueError(f"分块规则的左右键数目不符：{rule!r}")
     columns = [
-        _factorise_pair(_key_values(lk, left, 0), _key_values(rk, right, 1))
-        for lk, rk in zip(left_keys, right_keys, strict=True)
+        _factorise_pair(_key_values(lk, left, 0), _key_values(rk, right, 1)) for lk, rk in zip(left_keys, right_keys, strict=True)
     ]
     return _equi_join(*_combine(columns))
 
@@ -197,9 +196,7 @@ def _sorted_neighbourhood_pairs(
     both = both.where(both.ne("") & both.notna())
     ranks, _ = pd.factorize(both, sort=True, use_na_sentinel=True)
     left_rank, right_rank = ranks[: len(left)].astype(np.int64), ranks[len(left) :].astype(np.int64)
-    blocks = [
-        _factorise_pair(_key_values(k, left, 0), _key_values(k, right, 1)) for k in _listify(rule.block_on)
-    ]
+    blocks = [_factorise_pair(_key_values(k, left, 0), _key_values(k, right, 1)) for k in _listify(rule.block_on)]
     half = (rule.window - 1) // 2
     span = int(max(left_rank.max(initial=-1), right_rank.max(initial=-1))) + 2 * half + 1
     found_a, found_b = [], []
@@ -317,9 +314,7 @@ def build_random_pairs(left: pd.DataFrame, right: pd.DataFrame | None, n: int, s
     return make_pairs(a, b, left, other)
 
 
-def pair_positions(
-    pairs: pd.MultiIndex, left: pd.DataFrame, right: pd.DataFrame | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def pair_positions(pairs: pd.MultiIndex, left: pd.DataFrame, right: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of each pair's two records; raises if a label is not in its frame."""
     right = left if right is None else right
     positions = []

@@ -30,7 +30,7 @@ import pandas as pd
 
 from matchers.comparisons import MISSING, Comparison
 
-__all__ = ["ComparisonLevels", "FellegiSunter", "weight_to_probability", "probability_to_weight"]
+__all__ = ["ComparisonLevels", "FellegiSunter", "probability_to_weight", "weight_to_probability"]
 
 # Keeps every probability off 0 and 1 so no weight is infinite.
 _FLOOR = 1e-6
@@ -180,9 +180,7 @@ class FellegiSunter:
                 for table, weights, fixed in ((self.m, as_match, self.fixed_m), (self.u, as_non_match, self.fixed_u)):
                     if comparison.name in fixed:
                         continue
-                    updated = _normalise(
-                        np.bincount(levels[present], weights=weights[present], minlength=comparison.n_levels)
-                    )
+                    updated = _normalise(np.bincount(levels[present], weights=weights[present], minlength=comparison.n_levels))
                     change = max(change, float(np.abs(updated - table[comparison.name]).max()))
                     table[comparison.name] = updated
             if not self.fixed_prior:
@@ -218,9 +216,7 @@ class FellegiSunter:
 
     def predict_proba(self, gamma: pd.DataFrame) -> pd.Series:
         """The match probability of every pair."""
-        return pd.Series(
-            weight_to_probability(self.match_weights(gamma).to_numpy()), index=gamma.index, name="match_probability"
-        )
+        return pd.Series(weight_to_probability(self.match_weights(gamma).to_numpy()), index=gamma.index, name="match_probability")
 
     def predict(self, gamma: pd.DataFrame, threshold: float = 0.5) -> pd.MultiIndex:
         """The pairs whose match probability is at least `threshold`."""
@@ -281,8 +277,7 @@ class FellegiSunter:
     def from_dict(cls, data: Mapping) -> FellegiSunter:
         """A model from `to_dict` output, every m, u and λ fixed (refit only what you unfix)."""
         comparisons = [
-            ComparisonLevels(c["name"], {int(level): label for level, label in c["labels"].items()})
-            for c in data["comparisons"]
+            ComparisonLevels(c["name"], {int(level): label for level, label in c["labels"].items()}) for c in data["comparisons"]
         ]
         names = {c.name for c in comparisons}
         return cls(
@@ -294,4 +289,3 @@ class FellegiSunter:
             fixed_u=set(names),
             fixed_prior=True,
         )
-

@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 
 from matchers.blocking import pair_positions
 
-__all__ = ["ConflictKey", "cluster_dedup", "cluster_link", "build_cluster_ids"]
+__all__ = ["ConflictKey", "build_cluster_ids", "cluster_dedup", "cluster_link"]
 
 ConflictKey = str | Callable[[pd.DataFrame], pd.Series] | None
 
@@ -52,9 +52,7 @@ def _find(parent: list[int], node: int) -> int:
     return root
 
 
-def _split_conflicts(
-    nodes: np.ndarray, a: np.ndarray, b: np.ndarray, keys: np.ndarray, n_nodes: int
-) -> np.ndarray:
+def _split_conflicts(nodes: np.ndarray, a: np.ndarray, b: np.ndarray, keys: np.ndarray, n_nodes: int) -> np.ndarray:
     """Union-find over edges already in descending score order, refusing key conflicts.
 
     Returns a root per node in `nodes` (global node numbers)."""

@@ -34,22 +34,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import recordlinkage
-from rapidfuzz.distance import DamerauLevenshtein, Hamming, JaroWinkler, Levenshtein, OSA
+from rapidfuzz.distance import OSA, DamerauLevenshtein, Hamming, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 from recordlinkage.base import BaseCompareFeature
 
 __all__ = [
-    "METHODS",
     "DATE_CHECKS",
+    "METHODS",
     "MISSING",
-    "ComparisonSpec",
     "Cascade",
-    "Comparison",
-    "LevelFeature",
     "CascadeFeature",
-    "compare_levels",
-    "cascade_levels",
+    "Comparison",
+    "ComparisonSpec",
+    "LevelFeature",
     "build_comparison_vectors",
+    "cascade_levels",
+    "compare_levels",
 ]
 
 METHODS = ("exact", "jaro_winkler", "levenshtein", "damerau_levenshtein", "numeric", "prefix", "date")
@@ -93,9 +93,7 @@ class ComparisonSpec:
             or not all(isinstance(v, int) and v > 0 for v in self.levels)
         ):
             raise ValueError(f"比较“{self.name}”的前缀长度须为正整数、从长到短排列")
-        if self.method in ("levenshtein", "damerau_levenshtein", "numeric") and list(self.levels) != sorted(
-            self.levels
-        ):
+        if self.method in ("levenshtein", "damerau_levenshtein", "numeric") and list(self.levels) != sorted(self.levels):
             raise ValueError(f"比较“{self.name}”的距离阈值须从小到大排列")
         if self.labels is not None and len(self.labels) != self.n_levels:
             raise ValueError(f"比较“{self.name}”的级别标签须有 {self.n_levels} 个（含“不一致”）")
@@ -114,10 +112,14 @@ class ComparisonSpec:
         if self.labels is not None:
             agreeing = list(self.labels)
         else:
-            agreeing = ["不一致", *reversed([self._label(v) for v in self.levels])] if self.levels else [
-                "不一致",
-                "完全一致",
-            ]
+            agreeing = (
+                ["不一致", *reversed([self._label(v) for v in self.levels])]
+                if self.levels
+                else [
+                    "不一致",
+                    "完全一致",
+                ]
+            )
         return {MISSING: "缺失", **dict(enumerate(agreeing))}
 
     def _label(self, value) -> str:
@@ -175,6 +177,7 @@ Comparison = ComparisonSpec | Cascade
 
 # --- value preparation ------------------------------------------------------------------------
 
+
 def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes.astype(np.int64), pd.Index(uniques)
@@ -192,10 +195,7 @@ def _date_digits(uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
         texts = np.asarray(uniques.strftime("%Y%m%d"), dtype=object)
     else:
         texts = np.array(
-            [
-                v.strftime("%Y%m%d") if hasattr(v, "strftime") else "".join(c for c in str(v) if c.isdigit())
-                for v in uniques
-            ],
+            [v.strftime("%Y%m%d") if hasattr(v, "strftime") else "".join(c for c in str(v) if c.isdigit()) for v in uniques],
             dtype=object,
         )
     blank = np.array([not t for t in texts], dtype=bool)
@@ -227,6 +227,7 @@ def _on_distinct_pairs(
 
 
 # --- levels per method --------------------------------------------------------------------------
+
 
 def _levels_by_score(scores: np.ndarray, thresholds: Sequence[float], higher_is_better: bool) -> np.ndarray:
     k = len(thresholds)
@@ -394,13 +395,8 @@ def build_comparison_vectors(
         raise ValueError("比较的名称须各不相同")
     if len(pairs) == 0:
         return pd.DataFrame({n: pd.Series(dtype=np.int8) for n in names}, index=pairs)
-    compare = recordlinkage.Compare(
-        [CascadeFeature(spec) if isinstance(spec, Cascade) else LevelFeature(spec) for spec in specs]
-    )
-    parts = [
-        compare.compute(pairs[start : start + chunk_size], left, right)
-        for start in range(0, len(pairs), chunk_size)
-    ]
+    compare = recordlinkage.Compare([CascadeFeature(spec) if isinstance(spec, Cascade) else LevelFeature(spec) for spec in specs])
+    parts = [compare.compute(pairs[start : start + chunk_size], left, right) for start in range(0, len(pairs), chunk_size)]
     vectors = pd.concat(parts) if len(parts) > 1 else parts[0]
     vectors = vectors.astype(np.int8)
     vectors.index = pairs

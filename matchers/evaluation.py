@@ -16,13 +16,13 @@ import pandas as pd
 from matchers.blocking import Block, build_candidate_pairs
 
 __all__ = [
-    "confusion_counts",
-    "precision_recall_f1",
-    "pair_completeness",
-    "reduction_ratio",
-    "max_pairs",
     "cluster_pairs",
     "cluster_precision_recall_f1",
+    "confusion_counts",
+    "max_pairs",
+    "pair_completeness",
+    "precision_recall_f1",
+    "reduction_ratio",
 ]
 
 

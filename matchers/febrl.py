@@ -42,18 +42,18 @@ from matchers.comparisons import ComparisonSpec, build_comparison_vectors
 from matchers.evaluation import cluster_pairs, pair_completeness, precision_recall_f1, reduction_ratio
 
 __all__ = [
-    "DATASETS",
     "BLOCKING_RULES",
     "COMPARISONS",
-    "MATCH_THRESHOLD",
+    "DATASETS",
     "FIX_U",
+    "MATCH_THRESHOLD",
     "RANDOM_PAIRS",
     "SEED",
     "START_PRIOR",
     "FebrlRun",
+    "evaluate_febrl",
     "load_febrl",
     "run_febrl",
-    "evaluate_febrl",
 ]
 
 DATASETS = ("febrl4", "febrl3")
@@ -141,9 +141,7 @@ def run_febrl(name: str) -> FebrlRun:
     lap("blocking")
     gamma = build_comparison_vectors(candidates, left, right, COMPARISONS)
     lap("comparing")
-    random_gamma = build_comparison_vectors(
-        build_random_pairs(left, right, RANDOM_PAIRS, seed=SEED), left, right, COMPARISONS
-    )
+    random_gamma = build_comparison_vectors(build_random_pairs(left, right, RANDOM_PAIRS, seed=SEED), left, right, COMPARISONS)
     model = FellegiSunter.from_specs(COMPARISONS, prior=START_PRIOR).estimate_u(random_gamma, fix=FIX_U)
     lap("estimating_u")
     model.fit(gamma)

@@ -28,29 +28,29 @@ from matchers.blocking import Block, Prefix, SortedNeighbourhood, Suffix
 from matchers.comparisons import DATE_CHECKS, Cascade, ComparisonSpec
 
 __all__ = [
-    "SPINE_FEED",
     "BLOCKING_RULES",
     "COMPARISONS",
-    "LISTED_FEEDS",
-    "LISTED_LABELS",
-    "FEED_COMPARISONS",
-    "SETTLED_M",
-    "EM_M",
     "DEFAULT_M",
     "DEFAULT_U",
+    "EM_M",
+    "FEED_COMPARISONS",
+    "LISTED_FEEDS",
+    "LISTED_LABELS",
+    "LOWER",
+    "MAX_ITERATIONS",
     "M_PSEUDO",
-    "U_PSEUDO",
-    "SETTLED_SAMPLE",
     "RANDOM_PAIRS",
     "SEED",
-    "MAX_ITERATIONS",
+    "SETTLED_M",
+    "SETTLED_SAMPLE",
+    "SPINE_FEED",
     "TERM_FREQUENCIES",
     "UNBLOCKED_SHARE",
     "UPPER",
-    "LOWER",
-    "listed_comparison",
+    "U_PSEUDO",
     "comparison_levels",
     "comparisons_for",
+    "listed_comparison",
 ]
 
 SPINE_FEED = "hukou"
@@ -87,13 +87,19 @@ COMPARISONS = (
     # What Excel left of an ID it turned into a number (5.22725E+17: the county; 5.22725199001011E+17:
     # county and birth date) against the spine's ID. Other rows leave it missing: id_number has them.
     ComparisonSpec(
-        "id_region", "id_lead", method="prefix", levels=(14, 6),
+        "id_region",
+        "id_lead",
+        method="prefix",
+        levels=(14, 6),
         labels=("不同", "前6位相同（同县）", "前14位相同（同县同生日）"),
     ),
     ComparisonSpec("birth_date", "birth_date", method="date", levels=DATE_CHECKS),
     ComparisonSpec("sex", "sex", labels=("不同", "相同")),
     ComparisonSpec(
-        "region", "village_code", method="prefix", levels=(12, 9, 6),
+        "region",
+        "village_code",
+        method="prefix",
+        levels=(12, 9, 6),
         labels=("不同县", "同县不同乡镇", "同乡镇不同村", "同村"),
     ),
     ComparisonSpec("household", "household_hukou_no", right="hukou_no", labels=("不同户", "同户")),

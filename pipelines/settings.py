@@ -44,8 +44,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     """Build settings from BIDUI_* environment variables; keyword overrides win."""
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(overrides.pop("data_dir", None) or env.get("BIDUI_DATA_DIR") or "data").resolve()
-    database_url = overrides.pop("database_url", None) or env.get("BIDUI_DATABASE_URL") or (
-        f"sqlite:///{data_dir / 'bidui.sqlite3'}"
+    database_url = (
+        overrides.pop("database_url", None) or env.get("BIDUI_DATABASE_URL") or (f"sqlite:///{data_dir / 'bidui.sqlite3'}")
     )
     feeds_config = overrides.pop("feeds_config", None) or env.get("BIDUI_FEEDS_CONFIG")
     values = dict(

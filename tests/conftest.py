@@ -16,7 +16,7 @@ POSTGRES_URL = os.environ.get("BIDUI_TEST_POSTGRES_URL", "postgresql+psycopg2://
 def _postgres_or_skip() -> None:
     try:
         sa.create_engine(POSTGRES_URL).connect().close()
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
+    except Exception as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")

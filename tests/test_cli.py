@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.link import stage as basemap
 from pipelines.cli import main as cli_module
 from pipelines.cli.main import app
+from pipelines.link import stage as basemap
 
 SAMPLE_MODULE = "bidui_tests_basemap_sample"
 SEED_HUKOU = Path(__file__).resolve().parents[1] / "seeds" / "demo" / "2026-11-20" / "hukou.csv"
@@ -105,7 +105,8 @@ def test_evaluate_prints_a_chinese_table(cli, monkeypatch):
     import matchers.febrl
 
     monkeypatch.setattr(
-        matchers.febrl, "evaluate_febrl",
+        matchers.febrl,
+        "evaluate_febrl",
         lambda name: {"dataset": name, "precision": 0.99875, "true_positives": 4990, "seconds": {"blocking": 1.234}},
     )
     fake = types.ModuleType("pipelines.evaluate.links")

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.cli import main as cli_module
-from pipelines.cli import clues as cli_clues
 from pipelines import store
-from pipelines.cli.main import app
-from pipelines.clues.moves import apply_move
-from pipelines.clues.life import FIRED_COLUMNS, SYSTEM, apply_rule_run, load_clue, load_clue_events
 from pipelines.access.users import add_user
+from pipelines.cli import clues as cli_clues
+from pipelines.cli import main as cli_module
+from pipelines.cli.main import app
+from pipelines.clues.life import FIRED_COLUMNS, SYSTEM, apply_rule_run, load_clue, load_clue_events
+from pipelines.clues.moves import apply_move
 
 PASSWORD = "secret-2026"
 VILLAGE_A, VILLAGE_B = "522725102203", "522701101216"
@@ -31,10 +31,20 @@ def _fired() -> pd.DataFrame:
     ]
     return pd.DataFrame(
         [
-            {"rule": rule, "subject_feed": "poverty_members", "subject_key": key, "person_id": None,
-             "household_code": None, "household_no": "H" + key, "village_code": village, "department": dept,
-             "evidence": json.dumps({"feed": "poverty_members", "record_key": key,
-                                     "fields": {"name": "张三", "id_number": "522725199001011234"}}, ensure_ascii=False)}
+            {
+                "rule": rule,
+                "subject_feed": "poverty_members",
+                "subject_key": key,
+                "person_id": None,
+                "household_code": None,
+                "household_no": "H" + key,
+                "village_code": village,
+                "department": dept,
+                "evidence": json.dumps(
+                    {"feed": "poverty_members", "record_key": key, "fields": {"name": "张三", "id_number": "522725199001011234"}},
+                    ensure_ascii=False,
+                ),
+            }
             for rule, key, village, dept in rows
         ],
         columns=FIRED_COLUMNS,
@@ -52,8 +62,11 @@ def chain(sqlite_settings, tmp_path, monkeypatch):
         for clue_id in ("R06-000001", "R06-000002", "R06-000003"):
             apply_move(conn, load_clue(conn, clue_id), "issue", {}, SYSTEM, dt.datetime(2026, 11, 21, 8))
     for name, role, region in [
-        ("village_a", "village", VILLAGE_A), ("township_a", "township", VILLAGE_A[:9]),
-        ("county_a", "county", "522725"), ("county_b", "county", "522701"), ("prefecture", "prefecture", "5227"),
+        ("village_a", "village", VILLAGE_A),
+        ("township_a", "township", VILLAGE_A[:9]),
+        ("county_a", "county", "522725"),
+        ("county_b", "county", "522701"),
+        ("prefecture", "prefecture", "5227"),
         ("auditor", "auditor", "5227"),
     ]:
         add_user(engine, name, PASSWORD, role, region)
@@ -91,8 +104,7 @@ def test_the_sign_off_chain_runs_level_by_level(chain):
         assert result.exit_code == 0, result.output
     events = load_clue_events(chain.engine, "R06-000001")
     assert events["action"].tolist() == ["found", "issue", "verify", "rectify", "sign", "approve", "file", "reopen"]
-    assert events["user_name"].tolist()[2:] == ["village_a", "village_a", "township_a", "county_a", "prefecture",
-                                               "prefecture"]
+    assert events["user_name"].tolist()[2:] == ["village_a", "village_a", "township_a", "county_a", "prefecture", "prefecture"]
     assert events["role"].tolist()[2:] == ["village", "village", "township", "county", "prefecture", "prefecture"]
     with chain.engine.connect() as conn:
         clue = load_clue(conn, "R06-000001")
@@ -122,16 +134,30 @@ def test_export_keeps_to_the_users_scope(chain):
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["subject_key"] for r in rows] == ["PB1"]
-    assert list(rows[0]) == ["rule", "subject_feed", "subject_key", "person_id", "household_no", "village_code",
-                             "status", "first_seen", "last_seen", "reopen_count", "deadline"]
+    assert list(rows[0]) == [
+        "rule",
+        "subject_feed",
+        "subject_key",
+        "person_id",
+        "household_no",
+        "village_code",
+        "status",
+        "first_seen",
+        "last_seen",
+        "reopen_count",
+        "deadline",
+    ]
     assert rows[0]["status"] == "issued" and rows[0]["deadline"] == "2026-12-21"
 
 
 def test_a_wrong_password_is_refused(chain, tmp_path):
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("not-the-password", encoding="utf-8")
-    result = CliRunner().invoke(app, ["clue", "list", "--user", "county_a", "--password-file", str(wrong)],
-                                env={"BIDUI_DATA_DIR": str(chain.tmp / "data"), "BIDUI_PROGRESS": "0"})
+    result = CliRunner().invoke(
+        app,
+        ["clue", "list", "--user", "county_a", "--password-file", str(wrong)],
+        env={"BIDUI_DATA_DIR": str(chain.tmp / "data"), "BIDUI_PROGRESS": "0"},
+    )
     assert result.exit_code == 1 and "密码" in result.output
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Table, false, func, literal, true
 
-from pipelines.errors import BiduiError
 from pipelines.access.users import ROLE_LABELS, User
+from pipelines.errors import BiduiError
 
-__all__ = ["ROLE_ACTIONS", "ACTION_TEXT", "Scope", "department_parts", "mask_id"]
+__all__ = ["ACTION_TEXT", "ROLE_ACTIONS", "Scope", "department_parts", "mask_id"]
 
 # Who may make which move (ledgers contract, 谁核实、谁签字、谁负责):
 #   prefecture  issues ledgers, files (备案) closed clues, re-opens any clue in its prefecture

@@ -22,21 +22,21 @@ from pipelines.errors import BiduiError
 from pipelines.store.tables import region_reference, users
 
 __all__ = [
+    "HASHER",
+    "MIN_PASSWORD_LENGTH",
+    "REGION_LENGTHS",
     "ROLES",
     "ROLE_LABELS",
-    "REGION_LENGTHS",
-    "MIN_PASSWORD_LENGTH",
-    "HASHER",
     "User",
-    "check_new_user",
     "add_user",
     "authenticate",
-    "load_user",
-    "list_users",
-    "set_password",
+    "check_new_user",
     "deactivate",
+    "list_users",
+    "load_user",
     "reactivate",
     "region_names",
+    "set_password",
 ]
 
 ROLES = ("prefecture", "county", "township", "village", "liaison", "auditor")
@@ -60,8 +60,7 @@ REGION_LENGTHS: dict[str, tuple[int, ...]] = {
 }
 LEVEL_LABELS = {4: "市（州）", 6: "县", 9: "乡镇", 12: "村"}
 # Below county level ID numbers are masked unless the user is explicitly allowed to see them.
-FULL_IDS_BY_DEFAULT = {"prefecture": True, "county": True, "auditor": True, "liaison": True,
-                       "township": False, "village": False}
+FULL_IDS_BY_DEFAULT = {"prefecture": True, "county": True, "auditor": True, "liaison": True, "township": False, "village": False}
 # The region_reference level whose codes a prefix of this length must start: a prefecture exists
 # when some county's code starts with it (the reference has no prefecture rows).
 _REFERENCE_LEVEL = {4: "county", 6: "county", 9: "township", 12: "village"}
@@ -103,6 +102,7 @@ def _user(row) -> User:
 
 # --- validation --------------------------------------------------------------------------------
 
+
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise BiduiError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
@@ -126,9 +126,7 @@ def _check_role_region(conn, role: str, region_code: str, department: str | None
     if not isinstance(region_code, str) or not region_code.isascii() or not region_code.isdigit():
         raise BiduiError(f"区划代码“{region_code}”应全为数字（{ROLE_LABELS[role]}用户为 {wanted}）")
     if len(region_code) not in lengths:
-        raise BiduiError(
-            f"{ROLE_LABELS[role]}用户的区划代码应为 {wanted}，而“{region_code}”是 {len(region_code)} 位"
-        )
+        raise BiduiError(f"{ROLE_LABELS[role]}用户的区划代码应为 {wanted}，而“{region_code}”是 {len(region_code)} 位")
     if role == "liaison" and not department:
         raise BiduiError("行业部门联络员须指定部门（例如 --department 教育）")
     if role != "liaison" and department:
@@ -136,9 +134,7 @@ def _check_role_region(conn, role: str, region_code: str, department: str | None
     if department and re.search(r"[+＋\s]", department):
         raise BiduiError(f"部门“{department}”应为单个部门名称，例如“公安”“教育”")
     if not _region_exists(conn, region_code):
-        raise BiduiError(
-            f"区划代码 {region_code} 不在区划参照表中（{LEVEL_LABELS[len(region_code)]}级），请核对"
-        )
+        raise BiduiError(f"区划代码 {region_code} 不在区划参照表中（{LEVEL_LABELS[len(region_code)]}级），请核对")
 
 
 def _region_exists(conn, region_code: str) -> bool:
@@ -168,6 +164,7 @@ def _check_new_user(conn, user_name: str, role: str, region_code: str, departmen
 
 
 # --- users ---------------------------------------------------------------------------------------
+
 
 def add_user(
     engine: Engine,
@@ -236,9 +233,7 @@ def authenticate(engine: Engine, user_name: str, password: str) -> User:
         raise BiduiError(f"用户“{user_name}”已停用，请联系管理员")
     if HASHER.check_needs_rehash(row["password_hash"]):
         with engine.begin() as conn:
-            conn.execute(
-                update(users).where(users.c.user_name == user_name).values(password_hash=HASHER.hash(password))
-            )
+            conn.execute(update(users).where(users.c.user_name == user_name).values(password_hash=HASHER.hash(password)))
     return _user(row)
 
 

@@ -15,12 +15,12 @@ from pipelines.basemap.identity import match_rows, unique_rows
 from pipelines.store.tables import PERSON_ATTRIBUTES
 
 __all__ = [
-    "IDENTITY_ORDER",
     "ATTRIBUTE_SOURCES",
-    "FACT_FIELDS",
     "FACTS",
-    "build_row_values",
+    "FACT_FIELDS",
+    "IDENTITY_ORDER",
     "authority_order",
+    "build_row_values",
     "choose_attributes",
 ]
 
@@ -91,7 +91,10 @@ def build_row_values(rows: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     village_code); `facts`: feed, record_key and the FACTS columns. A row's own sex and birth date
     win over what its ID number says; the standardised name over the delivered one.
     """
-    column = {name: _objects(rows[name]) for name in ("name", "name_norm", "id18", "sex", "id_sex", "birth_date", "id_birth_date", "village_code")}
+    column = {
+        name: _objects(rows[name])
+        for name in ("name", "name_norm", "id18", "sex", "id_sex", "birth_date", "id_birth_date", "village_code")
+    }
     values = {"feed": rows["feed"].to_numpy(dtype=object), "record_key": rows["record_key"].to_numpy(dtype=object)}
     facts = unique_rows(facts)
     at = match_rows(pd.DataFrame(values), facts)

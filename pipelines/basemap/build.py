@@ -22,6 +22,7 @@ from pipelines.basemap.identity import assign_household_codes, assign_person_ids
 
 __all__ = ["BaseMap", "build_base_map", "load_facts"]
 
+
 @dataclass
 class BaseMap:
     """One night's base map, ready to store: frames in the shape pipelines.store writes."""
@@ -33,9 +34,12 @@ class BaseMap:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-
 def _pair_keys(frame: pd.DataFrame, reverse: bool = False) -> pd.Series:
-    parts = ["candidate_feed", "candidate_key", "feed", "record_key"] if reverse else ["feed", "record_key", "candidate_feed", "candidate_key"]
+    parts = (
+        ["candidate_feed", "candidate_key", "feed", "record_key"]
+        if reverse
+        else ["feed", "record_key", "candidate_feed", "candidate_key"]
+    )
     text = frame[parts].astype(str)
     return text[parts[0]] + "\t" + text[parts[1]] + "\t" + text[parts[2]] + "\t" + text[parts[3]]
 

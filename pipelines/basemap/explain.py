@@ -11,14 +11,13 @@ import datetime as dt
 import json
 
 from matchers.classification import FellegiSunter
-
 from pipelines import store
-from pipelines.errors import BiduiError
 from pipelines.catalog.feeds import load_feeds
-from pipelines.store.tables import PERSON_ATTRIBUTES
+from pipelines.errors import BiduiError
 from pipelines.settings import Settings
+from pipelines.store.tables import PERSON_ATTRIBUTES
 
-__all__ = ["METHOD_TEXT", "ATTRIBUTE_TITLES", "explain_row", "format_explanation"]
+__all__ = ["ATTRIBUTE_TITLES", "METHOD_TEXT", "explain_row", "format_explanation"]
 
 METHOD_TEXT = {
     "id_exact": "身份证号一致，确定性关联",
@@ -97,9 +96,7 @@ def explain_row(settings: Settings, feed: str, record_key: str, day: str | dt.da
             {**pair, "comparisons": _comparisons(model, pair["levels"])}
             for pair in review.drop(columns=["delivery_date"]).to_dict("records")
         ],
-        "decisions": [
-            {**d, "decided_at": d["decided_at"].isoformat(sep=" ")} for d in decisions.to_dict("records")
-        ],
+        "decisions": [{**d, "decided_at": d["decided_at"].isoformat(sep=" ")} for d in decisions.to_dict("records")],
     }
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipelines.basemap.attributes import authority_order
 
-__all__ = ["HUKOU_PREFIX", "HEAD_RELATION", "assign_households"]
+__all__ = ["HEAD_RELATION", "HUKOU_PREFIX", "assign_households"]
 
 HUKOU_PREFIX = "hukou:"
 HEAD_RELATION = "户主"
@@ -49,7 +49,9 @@ def _mode(keys: np.ndarray, values: np.ndarray) -> pd.Series:
     first = np.r_[True, key_of[best][1:] != key_of[best][:-1]] if len(best) else np.zeros(0, dtype=bool)
     chosen = best[first]
     return pd.Series(
-        np.asarray(value_names, dtype=object)[value_of[chosen]], index=np.asarray(key_names, dtype=object)[key_of[chosen]], dtype=object
+        np.asarray(value_names, dtype=object)[value_of[chosen]],
+        index=np.asarray(key_names, dtype=object)[key_of[chosen]],
+        dtype=object,
     )
 
 
@@ -98,19 +100,26 @@ def assign_households(
     relations = np.asarray(relation, dtype=object)[at]
     role = rows["role"].to_numpy(dtype=object)[at]
     rank = np.select(
-        [(feeds == "hukou") & (relations == HEAD_RELATION), role == "household_head",
-         (feeds == "poverty_members") & (relations == HEAD_RELATION)],
+        [
+            (feeds == "hukou") & (relations == HEAD_RELATION),
+            role == "household_head",
+            (feeds == "poverty_members") & (relations == HEAD_RELATION),
+        ],
         [0, 1, 2],
         default=-1,
     )
     candidate = in_home & (rank >= 0)
     heads = pd.DataFrame({"household_key": resolved_all[candidate], "rank": rank[candidate], "person": people[candidate]})
-    head = heads.sort_values(["household_key", "rank", "person"]).drop_duplicates("household_key").set_index("household_key")["person"]
+    head = (
+        heads.sort_values(["household_key", "rank", "person"])
+        .drop_duplicates("household_key")
+        .set_index("household_key")["person"]
+    )
 
     keys = np.sort(home.unique().astype(object)) if len(home) else np.array([], dtype=object)
     registered_keys = _registered(keys)
     households = pd.DataFrame({"household_key": keys})
-    households["hukou_no"] = np.where(registered_keys, [k[len(HUKOU_PREFIX):] for k in keys], None)
+    households["hukou_no"] = np.where(registered_keys, [k[len(HUKOU_PREFIX) :] for k in keys], None)
     households["village_code"] = households["household_key"].map(
         _mode(home.to_numpy(dtype=object), villages.reindex(home.index).to_numpy(dtype=object))
     )

@@ -18,13 +18,13 @@ from pipelines.errors import BiduiError
 __all__ = [
     "AUTHORITATIVE_FEED",
     "UNKNOWN_VILLAGE",
-    "format_person_id",
-    "person_number",
-    "next_person_number",
-    "unique_rows",
-    "match_rows",
-    "assign_person_ids",
     "assign_household_codes",
+    "assign_person_ids",
+    "format_person_id",
+    "match_rows",
+    "next_person_number",
+    "person_number",
+    "unique_rows",
 ]
 
 # The feed whose record decides ties: police household registration is the identity of record.

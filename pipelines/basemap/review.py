@@ -15,7 +15,7 @@ from pipelines import store
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings
 
-__all__ = ["DECISIONS", "list_review", "decide_pair"]
+__all__ = ["DECISIONS", "decide_pair", "list_review"]
 
 DECISIONS = ("same", "different")
 
@@ -45,10 +45,13 @@ def decide_pair(
         if store.load_link(engine, f, k) is None:
             raise BiduiError(f"没有找到记录 {f} {k} 的关联结果；请检查数据项和记录编号")
     decided_at = dt.datetime.now().replace(microsecond=0)
-    store.write_review_decision(
-        engine, feed, record_key, candidate_feed, candidate_key, decision, user.strip(), decided_at
-    )
+    store.write_review_decision(engine, feed, record_key, candidate_feed, candidate_key, decision, user.strip(), decided_at)
     return {
-        "feed": feed, "record_key": record_key, "candidate_feed": candidate_feed, "candidate_key": candidate_key,
-        "decision": decision, "decided_by": user.strip(), "decided_at": decided_at.isoformat(sep=" "),
+        "feed": feed,
+        "record_key": record_key,
+        "candidate_feed": candidate_feed,
+        "candidate_key": candidate_key,
+        "decision": decision,
+        "decided_by": user.strip(),
+        "decided_at": decided_at.isoformat(sep=" "),
     }

@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 __all__ = [
-    "FieldSpec",
-    "FeedSpec",
-    "load_feeds",
-    "normalise_header",
-    "normalise_enum",
     "DEFAULT_FEEDS_CONFIG",
     "PERSON_FEEDS",
+    "FeedSpec",
+    "FieldSpec",
+    "load_feeds",
+    "normalise_enum",
+    "normalise_header",
 ]
 
 DEFAULT_FEEDS_CONFIG = Path(__file__).parent / "feeds.toml"
@@ -130,6 +130,6 @@ def load_feeds(path: Path | None = None) -> dict[str, FeedSpec]:
             fields=tuple(_field(f) for f in spec["fields"]),
             optional=bool(spec.get("optional", False)),
         )
-        feed.key_field  # fail early on a key that names no field
+        _ = feed.key_field  # fail early on a key that names no field
         feeds[name] = feed
     return feeds

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -41,26 +40,29 @@ def _act(clue_id: str, action: str, user: str, password_file: Path | None, field
     with _friendly_errors():
         scope = _scope(user, password_file)
         after = act(connect(load_settings()), scope, clue_id, action, fields)
-    console.print(
-        f"线索 {clue_id}：{ACTION_LABELS[action]}完成，当前状态“{STATE_LABELS[after['status']]}”", highlight=False
-    )
+    console.print(f"线索 {clue_id}：{ACTION_LABELS[action]}完成，当前状态“{STATE_LABELS[after['status']]}”", highlight=False)
 
 
 @clue_app.command()
 def verify(
     clue_id: str = typer.Argument(..., help="线索编号，例如 R05-000123"),
     result: str = typer.Option(..., "--result", help="核实结果：属实 或 不属实"),
-    reason: Optional[str] = typer.Option(None, "--reason", help="不属实原因（从本规则的可选原因中选）"),
-    verifier: Optional[str] = typer.Option(None, "--verifier", help="核实人（默认：操作人）"),
-    on: Optional[str] = typer.Option(None, "--on", help="核实日期 YYYY-MM-DD（默认今天）"),
-    note: Optional[str] = NOTE,
+    reason: str | None = typer.Option(None, "--reason", help="不属实原因（从本规则的可选原因中选）"),
+    verifier: str | None = typer.Option(None, "--verifier", help="核实人（默认：操作人）"),
+    on: str | None = typer.Option(None, "--on", help="核实日期 YYYY-MM-DD（默认今天）"),
+    note: str | None = NOTE,
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """核实一条线索：属实 → 待整改；不属实（附原因）→ 待乡镇签字。"""
     with _friendly_errors():
-        fields = {"verdict": result, "dismiss_reason": reason, "verified_by": verifier or user,
-                  "verified_on": _date(on, "核实日期"), "note": note}
+        fields = {
+            "verdict": result,
+            "dismiss_reason": reason,
+            "verified_by": verifier or user,
+            "verified_on": _date(on, "核实日期"),
+            "note": note,
+        }
     _act(clue_id, "verify", user, password_file, fields)
 
 
@@ -68,10 +70,10 @@ def verify(
 def rectify(
     clue_id: str = typer.Argument(..., help="线索编号"),
     measure: str = typer.Option(..., "--measure", help="整改措施"),
-    on: Optional[str] = typer.Option(None, "--on", help="整改完成日期 YYYY-MM-DD（默认今天）"),
-    note: Optional[str] = NOTE,
+    on: str | None = typer.Option(None, "--on", help="整改完成日期 YYYY-MM-DD（默认今天）"),
+    note: str | None = NOTE,
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """登记整改完成（属实的线索）。"""
     with _friendly_errors():
@@ -82,11 +84,11 @@ def rectify(
 @clue_app.command()
 def sign(
     clue_id: str = typer.Argument(..., help="线索编号"),
-    signer: Optional[str] = typer.Option(None, "--signer", help="签字人（默认：操作人）"),
-    on: Optional[str] = typer.Option(None, "--on", help="签字日期 YYYY-MM-DD（默认今天）"),
-    note: Optional[str] = NOTE,
+    signer: str | None = typer.Option(None, "--signer", help="签字人（默认：操作人）"),
+    on: str | None = typer.Option(None, "--on", help="签字日期 YYYY-MM-DD（默认今天）"),
+    note: str | None = NOTE,
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """乡镇签字背书（谁核实、谁签字、谁负责）。"""
     with _friendly_errors():
@@ -99,7 +101,7 @@ def send_back(
     clue_id: str = typer.Argument(..., help="线索编号"),
     reason: str = typer.Option(..., "--reason", help="退回理由"),
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """退回重新核实（乡镇退回未签字的核实，县退回已签字的线索）。"""
     _act(clue_id, "send_back", user, password_file, {"note": reason})
@@ -108,9 +110,9 @@ def send_back(
 @clue_app.command()
 def approve(
     clue_id: str = typer.Argument(..., help="线索编号"),
-    note: Optional[str] = NOTE,
+    note: str | None = NOTE,
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """县级审核销号。"""
     _act(clue_id, "approve", user, password_file, {"note": note})
@@ -119,9 +121,9 @@ def approve(
 @clue_app.command("file")
 def file_(
     clue_id: str = typer.Argument(..., help="线索编号"),
-    note: Optional[str] = NOTE,
+    note: str | None = NOTE,
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """市（州）备案已销号的线索。"""
     _act(clue_id, "file", user, password_file, {"note": note})
@@ -132,7 +134,7 @@ def reopen(
     clue_id: str = typer.Argument(..., help="线索编号"),
     reason: str = typer.Option(..., "--reason", help="重新打开的理由"),
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """市（州）重新打开已销号或已备案的线索（计入重开次数）。"""
     _act(clue_id, "reopen", user, password_file, {"note": reason})
@@ -142,7 +144,7 @@ def reopen(
 def show(
     clue_id: str = typer.Argument(..., help="线索编号"),
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """查看一条线索：证据、状态、期限和全部流转记录。"""
     from pipelines.clues.life import is_overdue, load_clue, load_clue_events
@@ -159,29 +161,42 @@ def show(
         events = load_clue_events(engine, clue_id)
     overdue = "（已逾期）" if is_overdue(clue["status"], clue["deadline"], dt.date.today()) else ""
     console.print(f"线索 {clue_id}　规则 {clue['rule']}　状态“{STATE_LABELS[clue['status']]}”{overdue}", highlight=False)
-    console.print(f"对象 {clue['subject_feed']} {clue['subject_key']}　人员 {clue['person_id'] or ''}　村 {clue['village_code'] or ''}"
-                  f"　核实部门 {clue['department']}", highlight=False)
-    console.print(f"首次发现 {clue['first_seen']}　最近发现 {clue['last_seen']}　整改期限 {clue['deadline'] or '未下发'}"
-                  f"　重开 {clue['reopen_count']} 次", highlight=False)
+    console.print(
+        f"对象 {clue['subject_feed']} {clue['subject_key']}　人员 {clue['person_id'] or ''}　村 {clue['village_code'] or ''}"
+        f"　核实部门 {clue['department']}",
+        highlight=False,
+    )
+    console.print(
+        f"首次发现 {clue['first_seen']}　最近发现 {clue['last_seen']}　整改期限 {clue['deadline'] or '未下发'}"
+        f"　重开 {clue['reopen_count']} 次",
+        highlight=False,
+    )
     # ID numbers in the evidence are masked for users below county level, as in their ledgers.
     console.print("证据：" + evidence_text(clue["evidence"], masked=not scope.full_ids), highlight=False, soft_wrap=True)
     table = Table(title="流转记录")
     for header in ("时间", "操作", "从", "到", "操作人", "角色", "说明"):
         table.add_column(header)
     for e in events.itertuples(index=False):
-        table.add_row(str(e.at)[:19], ACTION_LABELS.get(e.action, e.action), STATE_LABELS.get(e.from_status, "") if e.from_status else "",
-                      STATE_LABELS.get(e.to_status, e.to_status), e.user_name, e.role, e.note or "")
+        table.add_row(
+            str(e.at)[:19],
+            ACTION_LABELS.get(e.action, e.action),
+            STATE_LABELS.get(e.from_status, "") if e.from_status else "",
+            STATE_LABELS.get(e.to_status, e.to_status),
+            e.user_name,
+            e.role,
+            e.note or "",
+        )
     console.print(table)
 
 
 @clue_app.command("list")
 def list_(
-    status: Optional[list[str]] = typer.Option(None, "--status", help="只列出这些状态，例如 issued"),
-    rule: Optional[str] = typer.Option(None, "--rule", help="只列出这条规则，例如 R05"),
+    status: list[str] | None = typer.Option(None, "--status", help="只列出这些状态，例如 issued"),
+    rule: str | None = typer.Option(None, "--rule", help="只列出这条规则，例如 R05"),
     overdue: bool = typer.Option(False, "--overdue", help="只列出已逾期的"),
     limit: int = typer.Option(50, "--limit", help="最多列出多少条"),
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """列出管辖范围内的线索。"""
     from pipelines.clues.life import is_overdue, load_clues
@@ -201,6 +216,13 @@ def list_(
         table.add_column(header)
     for row, is_late in list(zip(frame.to_dict("records"), late))[:limit]:
         deadline = str(row["deadline"])[:10] if row["deadline"] else ""
-        table.add_row(row["clue_id"], row["rule"], row["village_code"] or "", row["person_id"] or "",
-                      STATE_LABELS[row["status"]], deadline + ("（逾期）" if is_late else ""), str(row["reopen_count"]))
+        table.add_row(
+            row["clue_id"],
+            row["rule"],
+            row["village_code"] or "",
+            row["person_id"] or "",
+            STATE_LABELS[row["status"]],
+            deadline + ("（逾期）" if is_late else ""),
+            str(row["reopen_count"]),
+        )
     console.print(table)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import typer
 from rich.console import Console
@@ -14,7 +14,7 @@ from rich.console import Console
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings
 
-__all__ = ["console", "friendly_errors", "parse_date", "USER", "PASSWORD_FILE", "signed_in_scope"]
+__all__ = ["PASSWORD_FILE", "USER", "console", "friendly_errors", "parse_date", "signed_in_scope"]
 
 console = Console()
 
@@ -44,7 +44,7 @@ def parse_date(text: str | None, label: str, default_today: bool = False) -> dt.
 
 def signed_in_scope(settings: Settings, user: str, password_file: Path | None):
     """The region scope of a user signed in for this command (password asked unless a file gives it)."""
-    from pipelines.cli.users import resolve_user
     from pipelines.access.scope import Scope
+    from pipelines.cli.users import resolve_user
 
     return Scope.from_user(resolve_user(settings, user, password_file))

@@ -7,7 +7,6 @@ region scope limits which counties can be issued and which rows of a returned le
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -21,17 +20,18 @@ __all__ = ["ledgers_app"]
 ledgers_app = typer.Typer(help="问题台账：按县下发（Excel），导入县里交回的核实、整改、签字结果", no_args_is_help=True)
 
 
-
 @ledgers_app.command("issue")
 def issue(
-    date: Optional[str] = typer.Option(None, "--date", help="下发日期 YYYY-MM-DD（默认今天）"),
-    county: Optional[List[str]] = typer.Option(None, "--county", help="只下发这个县（6 位代码，可重复）；默认管辖范围内所有有待下发线索的县"),
-    mask_ids: Optional[bool] = typer.Option(
+    date: str | None = typer.Option(None, "--date", help="下发日期 YYYY-MM-DD（默认今天）"),
+    county: list[str] | None = typer.Option(
+        None, "--county", help="只下发这个县（6 位代码，可重复）；默认管辖范围内所有有待下发线索的县"
+    ),
+    mask_ids: bool | None = typer.Option(
         None, "--mask-ids/--full-ids", help="身份证号脱敏或完整显示（默认脱敏；--full-ids 仅限可查看完整号码的用户）"
     ),
-    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="台账存放目录（默认 数据目录/ledgers/下发日期）"),
+    out_dir: Path | None = typer.Option(None, "--out-dir", help="台账存放目录（默认 数据目录/ledgers/下发日期）"),
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """把待下发的线索按县生成问题台账（每县一个 Excel，每个乡镇一张表），线索状态改为“已下发待核实”。"""
     from pipelines.ledgers.issue import issue_ledgers
@@ -41,8 +41,9 @@ def issue(
         day = parse_date(date, "下发日期", default_today=True)
         settings = load_settings()
         scope = _scope(settings, user, password_file)
-        results = issue_ledgers(connect(settings), settings, scope, day, counties=county or None,
-                                out_dir=out_dir, mask_ids=mask_ids)
+        results = issue_ledgers(
+            connect(settings), settings, scope, day, counties=county or None, out_dir=out_dir, mask_ids=mask_ids
+        )
     if not results:
         console.print(f"{day} 没有待下发的线索。", highlight=False)
         return
@@ -61,7 +62,7 @@ def issue(
 def import_(
     file: Path = typer.Argument(..., help="县里交回的台账文件（.xlsx）"),
     user: str = USER,
-    password_file: Optional[Path] = PASSWORD_FILE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """导入填好的台账：逐行登记核实、整改、签字；有问题的行退回，原因写在导入报告里。"""
     from pipelines.ledgers.imports import import_ledger

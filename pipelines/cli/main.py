@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -94,7 +94,7 @@ def ingest(delivery_dir: Path = typer.Argument(..., help="交付目录，以数�
 @app.command()
 def validate(
     delivery_date: str = typer.Argument(..., help="数据日期 YYYY-MM-DD"),
-    feed: Optional[list[str]] = typer.Option(None, "--feed", help="只检查这些数据项"),
+    feed: list[str] | None = typer.Option(None, "--feed", help="只检查这些数据项"),
 ) -> None:
     """用 Great Expectations 检查已载入的数据，并生成校验报告。"""
     from pipelines.catalog.feeds import load_feeds
@@ -114,7 +114,7 @@ def validate(
 @app.command()
 def run(
     delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名"),
-    release: Optional[list[str]] = typer.Option(None, "--release", help="放行被熔断暂停的规则，例如 --release R05"),
+    release: list[str] | None = typer.Option(None, "--release", help="放行被熔断暂停的规则，例如 --release R05"),
 ) -> None:
     """运行一整晚的比对：载入 → 校验 → 报告 → 关联（底图）→ 规则 → 问题线索。"""
     from pipelines.night.chain import run_night
@@ -148,7 +148,7 @@ def link(delivery_date: str = typer.Argument(..., help="数据日期 YYYY-MM-DD�
 def explain(
     feed: str = typer.Argument(..., help="数据项，例如 hukou、medical_insurance"),
     record_key: str = typer.Argument(..., help="该数据项的记录编号"),
-    date: Optional[str] = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+    date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
 ) -> None:
     """说明一条记录为何关联到现在的人员：逐项比对的级别和权重、合计、阈值。"""
     from pipelines.basemap.explain import explain_row, format_explanation
@@ -161,7 +161,7 @@ def explain(
 @export_app.command("links")
 def export_links(
     out: Path = typer.Option(..., "--out", help="输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）"),
-    date: Optional[str] = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+    date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
 ) -> None:
     """导出关联结果：每条人员记录一行（数据项、记录编号、人员编号、户编码、关联方式、匹配概率）。"""
     from pipelines.basemap.export import export_links as write_links
@@ -174,8 +174,8 @@ def export_links(
 @export_app.command("clues")
 def export_clues(
     out: Path = typer.Option(..., "--out", help="输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）"),
-    user: Optional[str] = typer.Option(None, "--user", help="以该用户身份导出（只导出其管辖范围内的线索）"),
-    password_file: Optional[Path] = PASSWORD_FILE,
+    user: str | None = typer.Option(None, "--user", help="以该用户身份导出（只导出其管辖范围内的线索）"),
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """导出问题线索：每条线索一行（规则、对象、人员编号、户编号、村、状态、首次/最近发现、重开次数、整改期限）。"""
     from pipelines.clues.stage import export_clues as write
@@ -190,7 +190,7 @@ def export_clues(
 @review_app.command("list")
 def review_list(
     limit: int = typer.Option(50, "--limit", help="最多显示多少对"),
-    date: Optional[str] = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+    date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
 ) -> None:
     """列出待审核的候选配对（匹配概率介于两个阈值之间）。"""
     from pipelines.basemap.review import list_review
@@ -206,7 +206,9 @@ def review_list(
         console.print(
             f"{number:>4}. {p.feed} {p.record_key} {p.candidate_feed} {p.candidate_key}　"
             f"概率 {p.probability:.4f}　权重 {p.match_weight:.2f}",
-            markup=False, highlight=False, soft_wrap=True,
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
     console.print(
         "查看理由：bidui explain 数据项 记录编号；给出结论：bidui review decide 数据项 记录编号 候选数据项 候选记录编号 "
@@ -240,7 +242,7 @@ def review_decide(
 @app.command()
 def evaluate(
     target: str = typer.Argument(..., help="带真值（_truth）的交付目录，或 febrl4 / febrl3，或 clues"),
-    delivery: Optional[Path] = typer.Argument(None, help="clues 时：带真值的交付目录"),
+    delivery: Path | None = typer.Argument(None, help="clues 时：带真值的交付目录"),
 ) -> None:
     """评估关联质量（成对精确率、召回率、F1，分块的候选对完整率与缩减率）；clues：逐条规则的线索精确率与召回率。"""
     if target == "clues":
@@ -276,9 +278,17 @@ def _evaluate_clues(delivery: Path | None) -> None:
     status = {"ran": "已运行", "skipped": "跳过", "failed": "失败"}
     for code, r in result["rules"].items():
         expected = r["true_positives"] + r["false_negatives"]
-        table.add_row(code, f"{expected:,}", f"{r['true_positives'] + r['false_positives']:,}", f"{r['true_positives']:,}",
-                      f"{r['false_positives']:,}", f"{r['false_negatives']:,}", f"{r['precision']:.4f}",
-                      f"{r['recall']:.4f}", status.get(r["status"], r["status"]))
+        table.add_row(
+            code,
+            f"{expected:,}",
+            f"{r['true_positives'] + r['false_positives']:,}",
+            f"{r['true_positives']:,}",
+            f"{r['false_positives']:,}",
+            f"{r['false_negatives']:,}",
+            f"{r['precision']:.4f}",
+            f"{r['recall']:.4f}",
+            status.get(r["status"], r["status"]),
+        )
     console.print(table)
     overall = result["overall"]
     console.print(f"合计：精确率 {overall['precision']:.4f}，召回率 {overall['recall']:.4f}", highlight=False)
@@ -307,20 +317,56 @@ COUNT_TITLES = {
     "review_pairs": "待审核配对",
 }
 EVALUATION_TITLES = {
-    "dataset": "数据集", "delivery_date": "数据日期", "records": "记录数", "rows": "人员记录数",
-    "true_links": "真实关联数", "true_pairs": "真实配对数", "candidate_pairs": "候选配对数",
-    "predicted_pairs": "判定关联的配对数", "threshold": "阈值", "upper": "上阈值", "lower": "下阈值",
-    "prior": "先验匹配概率", "em_iterations": "EM 迭代次数", "precision": "精确率", "recall": "召回率",
-    "f1": "F1", "true_positives": "正确关联（真阳性）", "false_positives": "错误关联（假阳性）",
-    "false_negatives": "漏掉的关联（假阴性）", "pair_completeness": "候选配对完整率", "reduction_ratio": "缩减率",
-    "seconds": "耗时（秒）", "total_seconds": "总耗时（秒）", "load": "读取", "blocking": "分块", "comparing": "比较",
-    "estimating_u": "估计 u", "fitting": "EM 拟合", "scoring": "打分", "clustering": "聚类", "evaluating": "评估",
-    "exact_id": "身份证号直接匹配（对照）", "exact_id_join": "身份证号直接匹配（对照）", "baseline": "对照方法",
-    "linkage": "本系统关联", "blocking_stats": "分块",
-    "true_persons": "真实人数", "scored_rows": "参与概率打分的记录", "spine_rows": "户籍主干记录",
-    "linked_rows": "关联到他人的记录", "review_pairs": "待审核配对", "linking_seconds": "关联各步耗时（秒）",
-    "ingest": "载入", "person_rows": "整理人员记录", "linking": "关联", "decisions": "审核结论",
-    "deterministic": "身份证号确定性关联", "sides": "准备比较两侧", "estimating": "估计参数", "choosing": "选取候选",
+    "dataset": "数据集",
+    "delivery_date": "数据日期",
+    "records": "记录数",
+    "rows": "人员记录数",
+    "true_links": "真实关联数",
+    "true_pairs": "真实配对数",
+    "candidate_pairs": "候选配对数",
+    "predicted_pairs": "判定关联的配对数",
+    "threshold": "阈值",
+    "upper": "上阈值",
+    "lower": "下阈值",
+    "prior": "先验匹配概率",
+    "em_iterations": "EM 迭代次数",
+    "precision": "精确率",
+    "recall": "召回率",
+    "f1": "F1",
+    "true_positives": "正确关联（真阳性）",
+    "false_positives": "错误关联（假阳性）",
+    "false_negatives": "漏掉的关联（假阴性）",
+    "pair_completeness": "候选配对完整率",
+    "reduction_ratio": "缩减率",
+    "seconds": "耗时（秒）",
+    "total_seconds": "总耗时（秒）",
+    "load": "读取",
+    "blocking": "分块",
+    "comparing": "比较",
+    "estimating_u": "估计 u",
+    "fitting": "EM 拟合",
+    "scoring": "打分",
+    "clustering": "聚类",
+    "evaluating": "评估",
+    "exact_id": "身份证号直接匹配（对照）",
+    "exact_id_join": "身份证号直接匹配（对照）",
+    "baseline": "对照方法",
+    "linkage": "本系统关联",
+    "blocking_stats": "分块",
+    "true_persons": "真实人数",
+    "scored_rows": "参与概率打分的记录",
+    "spine_rows": "户籍主干记录",
+    "linked_rows": "关联到他人的记录",
+    "review_pairs": "待审核配对",
+    "linking_seconds": "关联各步耗时（秒）",
+    "ingest": "载入",
+    "person_rows": "整理人员记录",
+    "linking": "关联",
+    "decisions": "审核结论",
+    "deterministic": "身份证号确定性关联",
+    "sides": "准备比较两侧",
+    "estimating": "估计参数",
+    "choosing": "选取候选",
     "output": "输出",
 }
 METHOD_TITLES = {"id_exact": "身份证号一致", "probabilistic": "概率关联", "review_decision": "人工审核", "singleton": "单独成人"}
@@ -366,8 +412,13 @@ def _print_clues(summary: dict) -> None:
         table.add_column(header)
     for rule in summary["rules"]:
         table.add_row(
-            rule["rule"], status.get(rule["status"], rule["status"]), f"{rule['fired'] or 0:,}", f"{rule['new']:,}",
-            f"{rule['cleared']:,}", f"{rule['reopened']:,}", rule["message"] or "",
+            rule["rule"],
+            status.get(rule["status"], rule["status"]),
+            f"{rule['fired'] or 0:,}",
+            f"{rule['new']:,}",
+            f"{rule['cleared']:,}",
+            f"{rule['reopened']:,}",
+            rule["message"] or "",
         )
     console.print(table)
     console.print(
@@ -386,9 +437,13 @@ def _print_feeds(feeds: list[dict]) -> None:
         table.add_column(header)
     for f in feeds:
         table.add_row(
-            f["title"], STATUS_TEXT.get(f["status"], f["status"]), f.get("source_file") or "-",
-            f.get("encoding") or "-", str(f.get("rows") if f.get("rows") is not None else "-"),
-            f.get("effective_date") or "-", f.get("message") or "",
+            f["title"],
+            STATUS_TEXT.get(f["status"], f["status"]),
+            f.get("source_file") or "-",
+            f.get("encoding") or "-",
+            str(f.get("rows") if f.get("rows") is not None else "-"),
+            f.get("effective_date") or "-",
+            f.get("message") or "",
         )
     console.print(table)
 

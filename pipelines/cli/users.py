@@ -9,19 +9,18 @@ or environment variable: both end up in shell history, process lists or shared s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import click
 import typer
 from rich.table import Table
 
+from pipelines.access.users import ROLE_LABELS, ROLES, User
 from pipelines.cli.common import console
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings, load_settings
-from pipelines.access.users import ROLE_LABELS, ROLES, User
 
-__all__ = ["user_app", "resolve_user", "read_password_file"]
+__all__ = ["read_password_file", "resolve_user", "user_app"]
 
 user_app = typer.Typer(help="用户与权限：角色、管辖区域、密码", no_args_is_help=True)
 
@@ -82,18 +81,21 @@ PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="从标准输入�
 def add(
     name: str = typer.Argument(..., help="用户名（登录用，不含空格）"),
     role: str = typer.Option(..., "--role", help=f"角色：{ROLE_HELP}"),
-    region: str = typer.Option(..., "--region", help="管辖区划代码：市州 4 位、县 6 位、乡镇 9 位、村 12 位；联络员为所在县 6 位"),
-    department: Optional[str] = typer.Option(None, "--department", help="行业部门联络员的部门，例如 教育、公安"),
-    display_name: Optional[str] = typer.Option(None, "--display-name", help="姓名（显示用）"),
-    full_ids: Optional[bool] = typer.Option(
-        None, "--full-ids/--masked-ids",
+    region: str = typer.Option(
+        ..., "--region", help="管辖区划代码：市州 4 位、县 6 位、乡镇 9 位、村 12 位；联络员为所在县 6 位"
+    ),
+    department: str | None = typer.Option(None, "--department", help="行业部门联络员的部门，例如 教育、公安"),
+    display_name: str | None = typer.Option(None, "--display-name", help="姓名（显示用）"),
+    full_ids: bool | None = typer.Option(
+        None,
+        "--full-ids/--masked-ids",
         help="能否查看完整身份证号（默认：市州、县、联络员、审计可以；乡镇、村只看脱敏号码）",
     ),
     password_stdin: bool = PASSWORD_STDIN,
 ) -> None:
     """新建用户（不给 --password-stdin 时提示输入两次密码）。"""
-    from pipelines.store.snapshots import region_reference_is_empty
     from pipelines.access.users import add_user, check_new_user
+    from pipelines.store.snapshots import region_reference_is_empty
 
     with _friendly_errors():
         engine = _engine()
@@ -124,8 +126,13 @@ def list_(active_only: bool = typer.Option(False, "--active-only", help="只列�
     for u in people:
         region = f"{u.region_code} {names[u.region_code]}" if u.region_code in names else u.region_code
         table.add_row(
-            u.user_name, u.display_name or "", ROLE_LABELS.get(u.role, u.role), region, u.department or "",
-            "完整" if u.full_ids else "脱敏", "启用" if u.active else "停用",
+            u.user_name,
+            u.display_name or "",
+            ROLE_LABELS.get(u.role, u.role),
+            region,
+            u.department or "",
+            "完整" if u.full_ids else "脱敏",
+            "启用" if u.active else "停用",
         )
     console.print(table)
 

@@ -27,38 +27,63 @@ from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from pipelines.clues.states import OPEN_STATES
 from pipelines.errors import BiduiError
-from pipelines.store.tables import clue_events, clues, rule_runs
 from pipelines.rules.run import FIRED_COLUMNS
 from pipelines.settings import Settings
 from pipelines.store.bulk import bulk_insert, raw_frame
+from pipelines.store.tables import clue_events, clues, rule_runs
 
 __all__ = [
     "CLUE_COLUMNS",
-    "FIRED_COLUMNS",
-    "EXPORT_COLUMNS",
-    "SYSTEM",
-    "Actor",
-    "VERIFICATION_FIELDS",
     "DEFAULT_DEADLINE_DAYS",
-    "make_event",
-    "plain_value",
-    "evidence_hash",
+    "EXPORT_COLUMNS",
+    "FIRED_COLUMNS",
+    "SYSTEM",
+    "VERIFICATION_FIELDS",
+    "Actor",
     "apply_rule_run",
+    "evidence_hash",
+    "is_overdue",
     "load_clue",
     "load_clue_events",
     "load_clues",
-    "is_overdue",
+    "make_event",
+    "plain_value",
 ]
 
 CLUE_COLUMNS = [c.name for c in clues.columns]
 EXPORT_COLUMNS = [
-    "rule", "subject_feed", "subject_key", "person_id", "household_no", "village_code", "status", "first_seen",
-    "last_seen", "reopen_count", "deadline",
+    "rule",
+    "subject_feed",
+    "subject_key",
+    "person_id",
+    "household_no",
+    "village_code",
+    "status",
+    "first_seen",
+    "last_seen",
+    "reopen_count",
+    "deadline",
 ]
-VERIFICATION_FIELDS = ("verdict", "dismiss_reason", "rectification", "rectified_on", "verified_by", "verified_on",
-                 "signed_by", "signed_on")
-_REFRESHED = ("person_id", "household_code", "household_no", "village_code", "county_code", "department",
-              "evidence", "evidence_hash")
+VERIFICATION_FIELDS = (
+    "verdict",
+    "dismiss_reason",
+    "rectification",
+    "rectified_on",
+    "verified_by",
+    "verified_on",
+    "signed_by",
+    "signed_on",
+)
+_REFRESHED = (
+    "person_id",
+    "household_code",
+    "household_no",
+    "village_code",
+    "county_code",
+    "department",
+    "evidence",
+    "evidence_hash",
+)
 DEFAULT_DEADLINE_DAYS = 30
 
 
@@ -88,6 +113,7 @@ def _iso(value) -> str | None:
 
 
 # --- the nightly run ---------------------------------------------------------------------------
+
 
 def _previous_counts(conn, day: dt.date) -> dict[str, int]:
     """Per rule, how many subjects it fired on the last earlier night it ran."""
@@ -126,8 +152,16 @@ def _next_numbers(conn) -> dict[str, int]:
 
 def make_event(clue_id, action, before, after, actor: Actor, at, note=None, day=None, source="night") -> dict:
     return {
-        "clue_id": clue_id, "action": action, "from_status": before, "to_status": after, "at": at,
-        "user_name": actor.user_name, "role": actor.role, "note": note, "delivery_date": day, "source": source,
+        "clue_id": clue_id,
+        "action": action,
+        "from_status": before,
+        "to_status": after,
+        "at": at,
+        "user_name": actor.user_name,
+        "role": actor.role,
+        "note": note,
+        "delivery_date": day,
+        "source": source,
     }
 
 
@@ -136,9 +170,14 @@ def _deadline(issued_on: dt.date, rule: str, deadlines: dict[str, int]) -> dt.da
 
 
 def _reopened(row: dict, day: dt.date, deadlines: dict[str, int]) -> dict:
-    row = {**row, **{f: None for f in VERIFICATION_FIELDS}}
-    row.update(status="issued", reopen_count=int(row["reopen_count"] or 0) + 1, issued_on=day,
-               deadline=_deadline(day, row["rule"], deadlines), cleared_on=None)
+    row = {**row, **dict.fromkeys(VERIFICATION_FIELDS)}
+    row.update(
+        status="issued",
+        reopen_count=int(row["reopen_count"] or 0) + 1,
+        issued_on=day,
+        deadline=_deadline(day, row["rule"], deadlines),
+        cleared_on=None,
+    )
     return row
 
 
@@ -162,10 +201,17 @@ def _night_changes(
     for row in fresh.to_dict("records"):
         numbers[row["rule"]] = numbers.get(row["rule"], 0) + 1
         clue_id = f"{row['rule']}-{numbers[row['rule']]:06d}"
-        inserts.append({
-            **{c: None for c in CLUE_COLUMNS}, **{c: row[c] for c in ("rule", "subject_feed", "subject_key", *_REFRESHED)},
-            "clue_id": clue_id, "status": "new", "first_seen": day, "last_seen": day, "reopen_count": 0,
-        })
+        inserts.append(
+            {
+                **dict.fromkeys(CLUE_COLUMNS),
+                **{c: row[c] for c in ("rule", "subject_feed", "subject_key", *_REFRESHED)},
+                "clue_id": clue_id,
+                "status": "new",
+                "first_seen": day,
+                "last_seen": day,
+                "reopen_count": 0,
+            }
+        )
         events.append(make_event(clue_id, "found", None, "new", SYSTEM, at, day=day))
         count(row["rule"], "new")
 
@@ -177,8 +223,7 @@ def _night_changes(
         status = old["status"]
         changed_evidence = row["evidence_hash"] != old["evidence_hash"]
         if status == "cleared_by_data":
-            new.update({f: row[f] for f in _REFRESHED}, cleared_on=None,
-                       status="issued" if old["issued_on"] else "new")
+            new.update({f: row[f] for f in _REFRESHED}, cleared_on=None, status="issued" if old["issued_on"] else "new")
             events.append(make_event(old["clue_id"], "refound", status, new["status"], SYSTEM, at, day=day))
         elif status in ("closed", "filed") and (old["verdict"] == "属实" or changed_evidence):
             new = _reopened({**new, **{f: row[f] for f in _REFRESHED}}, day, deadlines)
@@ -188,8 +233,10 @@ def _night_changes(
         elif status not in ("closed", "filed") and changed_evidence:
             new.update({f: row[f] for f in _REFRESHED})
             events.append(make_event(old["clue_id"], "evidence", status, status, SYSTEM, at, day=day))
-        if any(_iso(new[c]) != _iso(old[c]) if c.endswith(("_on", "_seen")) or c == "deadline" else new[c] != old[c]
-               for c in CLUE_COLUMNS):
+        if any(
+            _iso(new[c]) != _iso(old[c]) if c.endswith(("_on", "_seen")) or c == "deadline" else new[c] != old[c]
+            for c in CLUE_COLUMNS
+        ):
             updates.append(new)
 
     for row in merged[merged["_merge"] == "right_only"].to_dict("records"):
@@ -205,9 +252,7 @@ def _write_updates(conn, rows: list[dict]) -> None:
     if not rows:
         return
     columns = [c for c in CLUE_COLUMNS if c != "clue_id"]
-    statement = update(clues).where(clues.c.clue_id == bindparam("b_clue_id")).values(
-        {c: bindparam(f"b_{c}") for c in columns}
-    )
+    statement = update(clues).where(clues.c.clue_id == bindparam("b_clue_id")).values({c: bindparam(f"b_{c}") for c in columns})
     conn.execute(statement, [{f"b_{c}": plain_value(c, row[c]) for c in CLUE_COLUMNS} for row in rows])
 
 
@@ -245,9 +290,16 @@ def apply_rule_run(
         applied, records = [], []
         for run in runs:
             record = {
-                "delivery_date": day, "rule": run["rule"], "status": run["status"], "fired": run.get("fired"),
-                "previous": previous.get(run["rule"]), "new": 0, "cleared": 0, "reopened": 0,
-                "seconds": run.get("seconds"), "message": run.get("message"),
+                "delivery_date": day,
+                "rule": run["rule"],
+                "status": run["status"],
+                "fired": run.get("fired"),
+                "previous": previous.get(run["rule"]),
+                "new": 0,
+                "cleared": 0,
+                "reopened": 0,
+                "seconds": run.get("seconds"),
+                "message": run.get("message"),
             }
             if run["status"] == "ran":
                 if run["rule"] not in release and _held(int(run.get("fired") or 0), previous.get(run["rule"]), settings):
@@ -291,6 +343,7 @@ def apply_rule_run(
 
 # --- reading ---------------------------------------------------------------------------------
 
+
 def load_clue(conn, clue_id: str, scope=None) -> dict | None:
     """One clue as a dict, or None when it does not exist or lies outside `scope`."""
     statement = select(*(clues.c[c] for c in CLUE_COLUMNS)).where(clues.c.clue_id == clue_id)
@@ -307,8 +360,9 @@ def load_clue_events(engine: Engine, clue_id: str) -> pd.DataFrame:
         return pd.DataFrame(rows.fetchall(), columns=columns)
 
 
-def load_clues(engine: Engine, scope=None, statuses: Iterable[str] | None = None, rule: str | None = None,
-               county: str | None = None) -> pd.DataFrame:
+def load_clues(
+    engine: Engine, scope=None, statuses: Iterable[str] | None = None, rule: str | None = None, county: str | None = None
+) -> pd.DataFrame:
     """Clues in `scope` (all of them for None), optionally of some statuses, one rule or county."""
     statement = select(*(clues.c[c] for c in CLUE_COLUMNS)).order_by(clues.c.clue_id)
     if scope is not None:

@@ -13,18 +13,24 @@ import datetime as dt
 
 from sqlalchemy import Engine, bindparam, insert, update
 
-from pipelines.clues.states import ACTION_LABELS, MOVES, STATE_LABELS, VERDICTS, next_state
 from pipelines.clues.life import DEFAULT_DEADLINE_DAYS, VERIFICATION_FIELDS, Actor, load_clue, make_event, plain_value
+from pipelines.clues.states import ACTION_LABELS, MOVES, STATE_LABELS, VERDICTS, next_state
 from pipelines.errors import BiduiError
 from pipelines.store.tables import clue_events, clues
 
-__all__ = ["MOVED_COLUMNS", "missing_for_move", "plan_move", "write_moves", "apply_move", "act"]
+__all__ = ["MOVED_COLUMNS", "act", "apply_move", "missing_for_move", "plan_move", "write_moves"]
 
 # Everything a user move can change on a clue.
 MOVED_COLUMNS = ("status", *VERIFICATION_FIELDS, "issued_on", "deadline", "reopen_count")
 _FIELD_LABELS = {
-    "verdict": "核实结果", "verified_by": "核实人", "verified_on": "核实日期", "rectification": "整改措施",
-    "rectified_on": "整改完成日期", "signed_by": "签字人", "signed_on": "签字日期", "note": "说明/理由",
+    "verdict": "核实结果",
+    "verified_by": "核实人",
+    "verified_on": "核实日期",
+    "rectification": "整改措施",
+    "rectified_on": "整改完成日期",
+    "signed_by": "签字人",
+    "signed_on": "签字日期",
+    "note": "说明/理由",
 }
 
 
@@ -81,10 +87,13 @@ def plan_move(
         after.update(signed_by=fields["signed_by"], signed_on=fields["signed_on"])
     elif action in ("send_back", "reopen"):
         # Sent back or re-opened, a clue is verified afresh.
-        after.update({f: None for f in VERIFICATION_FIELDS})
+        after.update(dict.fromkeys(VERIFICATION_FIELDS))
         if action == "reopen":
-            after.update(reopen_count=int(clue["reopen_count"] or 0) + 1, issued_on=today,
-                         deadline=today + dt.timedelta(days=deadline_days))
+            after.update(
+                reopen_count=int(clue["reopen_count"] or 0) + 1,
+                issued_on=today,
+                deadline=today + dt.timedelta(days=deadline_days),
+            )
     note = fields.get("note")
     if action == "verify" and fields["verdict"] == "不属实":
         note = "；".join(filter(None, [f"不属实原因：{fields.get('dismiss_reason')}", note]))
@@ -95,13 +104,13 @@ def write_moves(conn, moved: list[dict], events: list[dict]) -> None:
     """Write the final state of each moved clue (MOVED_COLUMNS) and append the events, inside the
     caller's transaction: one executemany UPDATE, one multi-row INSERT."""
     if moved:
-        statement = update(clues).where(clues.c.clue_id == bindparam("b_clue_id")).values(
-            {c: bindparam(f"b_{c}") for c in MOVED_COLUMNS}
+        statement = (
+            update(clues).where(clues.c.clue_id == bindparam("b_clue_id")).values({c: bindparam(f"b_{c}") for c in MOVED_COLUMNS})
         )
-        conn.execute(statement, [
-            {"b_clue_id": clue["clue_id"], **{f"b_{c}": plain_value(c, clue[c]) for c in MOVED_COLUMNS}}
-            for clue in moved
-        ])
+        conn.execute(
+            statement,
+            [{"b_clue_id": clue["clue_id"], **{f"b_{c}": plain_value(c, clue[c]) for c in MOVED_COLUMNS}} for clue in moved],
+        )
     if events:
         conn.execute(insert(clue_events), events)
 
@@ -124,8 +133,15 @@ def apply_move(
     return after
 
 
-def act(engine: Engine, scope, clue_id: str, action: str, fields: dict | None = None,
-        at: dt.datetime | None = None, source: str = "cli") -> dict:
+def act(
+    engine: Engine,
+    scope,
+    clue_id: str,
+    action: str,
+    fields: dict | None = None,
+    at: dt.datetime | None = None,
+    source: str = "cli",
+) -> dict:
     """A user's move on one clue: role and region scope checked, the move made and recorded."""
     from pipelines.rules.run import load_rules
 
@@ -144,7 +160,13 @@ def act(engine: Engine, scope, clue_id: str, action: str, fields: dict | None = 
             )
         rule = {r.code: r for r in load_rules()}.get(clue["rule"])
         return apply_move(
-            conn, clue, action, fields, scope, at or dt.datetime.now().replace(microsecond=0),
+            conn,
+            clue,
+            action,
+            fields,
+            scope,
+            at or dt.datetime.now().replace(microsecond=0),
             deadline_days=rule.deadline_days if rule else DEFAULT_DEADLINE_DAYS,
-            dismiss_reasons=list(rule.dismiss_reasons) if rule else None, source=source,
+            dismiss_reasons=list(rule.dismiss_reasons) if rule else None,
+            source=source,
         )

@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines import store
-from pipelines.clues.life import EXPORT_COLUMNS, apply_rule_run, load_clues
-from pipelines.rules.run import FIRED_COLUMNS
-from pipelines.errors import BiduiError
 from pipelines.basemap.export import write_excel_csv
+from pipelines.clues.life import EXPORT_COLUMNS, apply_rule_run, load_clues
+from pipelines.errors import BiduiError
+from pipelines.rules.run import FIRED_COLUMNS
 from pipelines.settings import Settings
 
-__all__ = ["run_clue_night", "export_clues", "counties_with_new_clues", "issue_county_ledger"]
+__all__ = ["counties_with_new_clues", "export_clues", "issue_county_ledger", "run_clue_night"]
 
 
 def run_clue_night(
@@ -74,8 +74,8 @@ def counties_with_new_clues(settings: Settings) -> list[str]:
 
 def issue_county_ledger(settings: Settings, county: str, issue_date: dt.date | str) -> dict:
     """Issue one county's new clues as its ledger workbook, on the prefecture's behalf."""
-    from pipelines.ledgers.issue import issue_ledgers
     from pipelines.access.scope import Scope
+    from pipelines.ledgers.issue import issue_ledgers
 
     issue_date = dt.date.fromisoformat(issue_date) if isinstance(issue_date, str) else issue_date
     issued = issue_ledgers(store.connect(settings), settings, Scope.system(), issue_date, counties=[county])

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "STATES",
-    "OPEN_STATES",
-    "STATE_LABELS",
     "ACTION_LABELS",
+    "MOVES",
+    "OPEN_STATES",
+    "STATES",
+    "STATE_LABELS",
     "VERDICTS",
     "Move",
-    "MOVES",
     "next_state",
 ]
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from pipelines.catalog.feeds import load_feeds
+
 from .assets import build_enterprises, build_housing, build_minimum_living, build_payroll, build_vehicles
 from .coverage import annotate_members, build_illness, build_insurance, build_school
 from .feeds import FEED_BUILDERS
@@ -60,8 +61,9 @@ def generate_delivery(persons: int, seed: int, out: Path, as_of: dt.date, progre
         pid = frame["_pid"].to_numpy()
         birth_year = people["birth"].to_numpy().astype("datetime64[Y]").astype(np.int64)[pid] + 1970
         spec = specs[name]
-        delivered = mess_feed(rng, spec, frame, people["id15"].to_numpy()[pid], birth_year, as_of,
-                              xlsx=LAYOUTS[name].fmt == "xlsx")
+        delivered = mess_feed(
+            rng, spec, frame, people["id15"].to_numpy()[pid], birth_year, as_of, xlsx=LAYOUTS[name].fmt == "xlsx"
+        )
         write_feed(spec, delivered.frame, delivery)
         links.append(build_links(name, delivered.frame[spec.key].to_numpy(), delivered.frame["_pid"].to_numpy()))
         logs.append(delivered.log.assign(feed=name))
@@ -74,8 +76,7 @@ def generate_delivery(persons: int, seed: int, out: Path, as_of: dt.date, progre
 
     clues = build_clues(world, clean, delivered_frames["poverty_members"], delivered_frames["hukou"])
     _write_truth(truth_dir, pd.concat(links, ignore_index=True), clues, pd.concat(logs, ignore_index=True))
-    readme = truth_readme(GENERATOR_VERSION, seed, persons, as_of.isoformat(), counts,
-                          clues["rule"].value_counts().to_dict())
+    readme = truth_readme(GENERATOR_VERSION, seed, persons, as_of.isoformat(), counts, clues["rule"].value_counts().to_dict())
     (truth_dir / "README.md").write_text(readme, encoding="utf-8")
     report("写出真值", 1.0)
     return delivery

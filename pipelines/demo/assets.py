@@ -10,7 +10,12 @@ from . import pools
 from .model import World, choose, dates_between, quota
 
 __all__ = [
-    "build_housing", "build_minimum_living", "build_payroll", "build_enterprises", "build_vehicles", "credit_codes",
+    "build_enterprises",
+    "build_housing",
+    "build_minimum_living",
+    "build_payroll",
+    "build_vehicles",
+    "credit_codes",
 ]
 
 _UNSAFE = ("未改造", "在建")
@@ -23,11 +28,17 @@ def build_housing(rng: np.random.Generator, world: World) -> None:
     n = len(hh)
     u = rng.random(n)
     appraised = u < np.where(registered_hh, 0.2, 0.05)
-    grade = np.where(registered_hh, rng.choice(list("ABCD"), size=n, p=[0.2, 0.35, 0.3, 0.15]),
-                     rng.choice(list("ABCD"), size=n, p=[0.3, 0.4, 0.2, 0.1])).astype(object)
+    grade = np.where(
+        registered_hh,
+        rng.choice(list("ABCD"), size=n, p=[0.2, 0.35, 0.3, 0.15]),
+        rng.choice(list("ABCD"), size=n, p=[0.3, 0.4, 0.2, 0.1]),
+    ).astype(object)
     dangerous = np.isin(grade, ["C", "D"])
-    renovation = np.where(registered_hh, rng.choice(["已验收", "已竣工"], size=n, p=[0.7, 0.3]),
-                          rng.choice(["已验收", "已竣工", "未改造", "在建"], size=n, p=[0.6, 0.3, 0.05, 0.05]))
+    renovation = np.where(
+        registered_hh,
+        rng.choice(["已验收", "已竣工"], size=n, p=[0.7, 0.3]),
+        rng.choice(["已验收", "已竣工", "未改造", "在建"], size=n, p=[0.6, 0.3, 0.05, 0.05]),
+    )
     renovation = np.where(dangerous, renovation, "未改造").astype(object)
 
     head_of_registry = np.zeros(n, dtype=bool)
@@ -58,11 +69,18 @@ def build_housing(rng: np.random.Generator, world: World) -> None:
     completed[done] = finish[done]
     remark = np.array(pools.HOUSING_REMARKS, dtype=object)[rng.integers(len(pools.HOUSING_REMARKS), size=len(rows))]
     remark[rng.random(len(rows)) < 0.6] = ""
-    world.facts["housing"] = pd.DataFrame({
-        "hh": rows, "pid": owner[rows], "grade": grade[rows], "renovation": renovation[rows],
-        "appraised_on": on, "completed_on": completed, "remark": remark,
-        "village_code": world.villages["code"].to_numpy()[hh["village"].to_numpy()[rows]],
-    })
+    world.facts["housing"] = pd.DataFrame(
+        {
+            "hh": rows,
+            "pid": owner[rows],
+            "grade": grade[rows],
+            "renovation": renovation[rows],
+            "appraised_on": on,
+            "completed_on": completed,
+            "remark": remark,
+            "village_code": world.villages["code"].to_numpy()[hh["village"].to_numpy()[rows]],
+        }
+    )
 
 
 def build_minimum_living(rng: np.random.Generator, world: World) -> None:
@@ -101,15 +119,24 @@ def build_minimum_living(rng: np.random.Generator, world: World) -> None:
     cases = np.unique(case_hh)
     case_no = pd.Series(np.arange(len(cases)), index=cases)
     size = np.bincount(case_hh, minlength=n)[case_hh]
-    per_person = np.where(kind[case_hh] == "农村特困", rng.uniform(550, 800, len(cases))[case_no[case_hh].to_numpy()],
-                          rng.uniform(280, 420, len(cases))[case_no[case_hh].to_numpy()])
+    per_person = np.where(
+        kind[case_hh] == "农村特困",
+        rng.uniform(550, 800, len(cases))[case_no[case_hh].to_numpy()],
+        rng.uniform(280, 420, len(cases))[case_no[case_hh].to_numpy()],
+    )
     since = dates_between(rng, np.datetime64("2014-01-01"), world.day - np.timedelta64(30, "D"), len(cases))
-    world.facts["minimum_living"] = pd.DataFrame({
-        "pid": pid, "hh": case_hh, "case": case_no[case_hh].to_numpy(), "kind": kind[case_hh],
-        "state": state[case_hh], "monthly": (np.round(per_person * size / 10) * 10).astype(np.int64),
-        "since": since[case_no[case_hh].to_numpy()],
-        "village_code": world.villages["code"].to_numpy()[people["village"].to_numpy()[pid]],
-    })
+    world.facts["minimum_living"] = pd.DataFrame(
+        {
+            "pid": pid,
+            "hh": case_hh,
+            "case": case_no[case_hh].to_numpy(),
+            "kind": kind[case_hh],
+            "state": state[case_hh],
+            "monthly": (np.round(per_person * size / 10) * 10).astype(np.int64),
+            "since": since[case_no[case_hh].to_numpy()],
+            "village_code": world.villages["code"].to_numpy()[people["village"].to_numpy()[pid]],
+        }
+    )
 
 
 def _adults(world: World, low: int, high: int) -> np.ndarray:
@@ -159,15 +186,20 @@ def build_enterprises(rng: np.random.Generator, world: World) -> None:
     suffix = np.array([k[1] for k in pools.ENTERPRISE_KINDS], dtype=object)[kinds]
     word = rng.choice(pools.ENTERPRISE_WORDS, size=len(pid)).astype(object)
     township = world.villages["township"].to_numpy()[village]
-    name = np.where(prefix == "92", township + world.people["surname"].to_numpy()[pid] + suffix,
-                    county_short + word + suffix)
+    name = np.where(prefix == "92", township + world.people["surname"].to_numpy()[pid] + suffix, county_short + word + suffix)
     capital = np.where(prefix == "92", rng.uniform(1, 20, len(pid)), rng.uniform(10, 500, len(pid)))
     founded = dates_between(rng, np.datetime64("2008-01-01"), world.day - np.timedelta64(30, "D"), len(pid))
     county_code = world.villages["county_code"].to_numpy()[village]
-    world.facts["enterprises"] = pd.DataFrame({
-        "pid": pid, "credit_code": credit_codes(rng, prefix, county_code), "name": name,
-        "capital": np.round(capital, 1), "founded_on": founded, "state": state[pid],
-    })
+    world.facts["enterprises"] = pd.DataFrame(
+        {
+            "pid": pid,
+            "credit_code": credit_codes(rng, prefix, county_code),
+            "name": name,
+            "capital": np.round(capital, 1),
+            "founded_on": founded,
+            "state": state[pid],
+        }
+    )
 
 
 _CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -183,8 +215,9 @@ def credit_codes(rng: np.random.Generator, prefix: np.ndarray, county: np.ndarra
     for column in range(8, 0, -1):
         body[:, column] = serial % 31
         serial = serial // 31
-    head = np.array([[_CODE_CHARS.index(c) for c in p + c6] for p, c6 in zip(prefix, county, strict=True)],
-                    dtype=np.int64).reshape(n, 8)
+    head = np.array(
+        [[_CODE_CHARS.index(c) for c in p + c6] for p, c6 in zip(prefix, county, strict=True)], dtype=np.int64
+    ).reshape(n, 8)
     digits = np.concatenate([head, body], axis=1)
     check = (31 - (digits * _CODE_WEIGHTS).sum(axis=1) % 31) % 31
     chars = np.array(list(_CODE_CHARS))
@@ -220,5 +253,4 @@ def build_vehicles(rng: np.random.Generator, world: World) -> None:
             text.append(_PLATE_CHARS[r])
         plates.append("贵J" + "".join(text))
     registered_on = dates_between(rng, np.datetime64("2010-01-01"), world.day - np.timedelta64(7, "D"), len(pid))
-    world.facts["vehicles"] = pd.DataFrame(
-        {"pid": pid, "plate": plates, "kind": kind[pid], "registered_on": registered_on})
+    world.facts["vehicles"] = pd.DataFrame({"pid": pid, "plate": plates, "kind": kind[pid], "registered_on": registered_on})

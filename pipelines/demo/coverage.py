@@ -9,7 +9,7 @@ import pandas as pd
 from . import pools
 from .model import World, choose, dates_between, quota
 
-__all__ = ["build_school", "build_insurance", "build_illness", "annotate_members"]
+__all__ = ["annotate_members", "build_illness", "build_insurance", "build_school"]
 
 _GRADES = {
     "学前": ("小班", "中班", "大班"),
@@ -61,21 +61,31 @@ def build_school(rng: np.random.Generator, world: World) -> None:
     state[choose(rng, on_leave, quota(len(on_leave), 0.005, 2))] = "休学"
     first_age = pd.Series(st).map(_FIRST_AGE).to_numpy()
     grade_index = np.clip(age[pid] - first_age, 0, 5)
-    grade = np.array([_GRADES[s][min(g, len(_GRADES[s]) - 1)] for s, g in zip(st, grade_index, strict=True)],
-                     dtype=object)
+    grade = np.array([_GRADES[s][min(g, len(_GRADES[s]) - 1)] for s, g in zip(st, grade_index, strict=True)], dtype=object)
 
     village = people["village"].to_numpy()[pid]
     v = world.villages
     township, county, vname = (v[c].to_numpy()[village] for c in ("township", "county", "name"))
-    school = np.where(st == "学前", vname + "幼儿园",
-             np.where(st == "小学", township + "中心小学",
-             np.where(st == "初中", township + "中学",
-             np.where(st == "高中", county + np.where(rng.random(len(pid)) < 0.6, "第一中学", "民族中学"),
-                      county + "中等职业学校"))))
+    school = np.where(
+        st == "学前",
+        vname + "幼儿园",
+        np.where(
+            st == "小学",
+            township + "中心小学",
+            np.where(
+                st == "初中",
+                township + "中学",
+                np.where(
+                    st == "高中", county + np.where(rng.random(len(pid)) < 0.6, "第一中学", "民族中学"), county + "中等职业学校"
+                ),
+            ),
+        ),
+    )
     code = v["code"].to_numpy()[village].astype(object)
     code[rng.random(len(pid)) < 0.03] = ""  # some schools know only the address
-    world.facts["school"] = pd.DataFrame({"pid": pid, "stage": st, "grade": grade, "state": state,
-                                          "school": school, "village_code": code})
+    world.facts["school"] = pd.DataFrame(
+        {"pid": pid, "stage": st, "grade": grade, "state": state, "school": school, "village_code": code}
+    )
 
 
 def build_insurance(rng: np.random.Generator, world: World) -> None:
@@ -109,8 +119,10 @@ def build_insurance(rng: np.random.Generator, world: World) -> None:
         gap = choose(rng, np.flatnonzero(covered), need)
         current[gap] = rng.choice(["暂停参保", "终止参保", ""], size=len(gap))
 
-    rows = [pd.DataFrame({"pid": np.flatnonzero(current != ""), "year": year, "state": current[current != ""]}),
-            pd.DataFrame({"pid": np.flatnonzero(last != ""), "year": year - 1, "state": last[last != ""]})]
+    rows = [
+        pd.DataFrame({"pid": np.flatnonzero(current != ""), "year": year, "state": current[current != ""]}),
+        pd.DataFrame({"pid": np.flatnonzero(last != ""), "year": year - 1, "state": last[last != ""]}),
+    ]
     frame = pd.concat(rows, ignore_index=True).sort_values(["pid", "year"], kind="stable").reset_index(drop=True)
     frame["critical"] = np.where(rng.random(len(frame)) < 0.97, "是", "否")
     frame["village_code"] = world.villages["code"].to_numpy()[people["village"].to_numpy()[frame["pid"].to_numpy()]]
@@ -138,14 +150,23 @@ def build_illness(rng: np.random.Generator, world: World) -> None:
     pid = np.flatnonzero(kind != "")
     k = kind[pid]
     serious = k == "大病"
-    disease = np.where(serious, rng.choice(pools.SERIOUS_DISEASES, size=len(pid)),
-                       rng.choice(pools.CHRONIC_DISEASES, size=len(pid)))
+    disease = np.where(
+        serious, rng.choice(pools.SERIOUS_DISEASES, size=len(pid)), rng.choice(pools.CHRONIC_DISEASES, size=len(pid))
+    )
     birth = people["birth"].to_numpy().astype("datetime64[D]")[pid]
     start = np.maximum(birth, world.day - np.timedelta64(10 * 365, "D"))
     diagnosed = dates_between(rng, start, world.day - np.timedelta64(7, "D"), len(pid))
     paid = np.where(serious, rng.uniform(5000, 60000, len(pid)), rng.uniform(200, 5000, len(pid)))
-    world.facts["illness"] = pd.DataFrame({"pid": pid, "kind": k, "disease": disease, "diagnosed_on": diagnosed,
-                                           "self_paid": np.round(paid, 2), "hidden": hidden[pid]})
+    world.facts["illness"] = pd.DataFrame(
+        {
+            "pid": pid,
+            "kind": k,
+            "disease": disease,
+            "diagnosed_on": diagnosed,
+            "self_paid": np.round(paid, 2),
+            "hidden": hidden[pid],
+        }
+    )
 
 
 def annotate_members(rng: np.random.Generator, world: World) -> None:
@@ -161,8 +182,9 @@ def annotate_members(rng: np.random.Generator, world: World) -> None:
     schooling = np.full(m, "非在校生", dtype=object)
     schooling[stage == "学前"] = "学前教育"
     schooling[stage == "小学"] = "小学"
-    schooling[stage == "初中"] = np.where(np.isin(grade[stage == "初中"], ["七年级", "八年级", "九年级"]),
-                                         grade[stage == "初中"], "九年级")
+    schooling[stage == "初中"] = np.where(
+        np.isin(grade[stage == "初中"], ["七年级", "八年级", "九年级"]), grade[stage == "初中"], "九年级"
+    )
     schooling[stage == "高中"] = "高中"
     schooling[stage == "中职"] = "中职"
     schooling[(age >= 18) & (age <= 22) & (stage == "") & (rng.random(m) < 0.15)] = "大专及以上"

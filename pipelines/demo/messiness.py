@@ -10,12 +10,21 @@ import numpy as np
 import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec
+
 from . import pools
 from .datetext import format_dates, from_ymd, ymd
 from .model import choose, quota
 
 __all__ = [
-    "Profile", "PROFILES", "Delivered", "mess_feed", "mess_ids", "mess_names", "mess_dates", "ID_KINDS", "NAME_KINDS",
+    "ID_KINDS",
+    "NAME_KINDS",
+    "PROFILES",
+    "Delivered",
+    "Profile",
+    "mess_dates",
+    "mess_feed",
+    "mess_ids",
+    "mess_names",
 ]
 
 ID_KINDS = ("spaces", "fullwidth", "apostrophe", "lower_x", "legacy15", "excel", "empty", "typo", "transposed")
@@ -40,25 +49,50 @@ class Profile:
     ensure: bool = False  # every ID and name kind at least once, even in a small delivery
 
 
-_USUAL_IDS = {"spaces": 0.005, "fullwidth": 0.003, "apostrophe": 0.006, "lower_x": 0.15, "legacy15": 0.002,
-              "excel": 0.002, "empty": 0.01, "typo": 0.003, "transposed": 0.002}
+_USUAL_IDS = {
+    "spaces": 0.005,
+    "fullwidth": 0.003,
+    "apostrophe": 0.006,
+    "lower_x": 0.15,
+    "legacy15": 0.002,
+    "excel": 0.002,
+    "empty": 0.01,
+    "typo": 0.003,
+    "transposed": 0.002,
+}
 _USUAL_NAMES = {"traditional": 0.01, "inner_space": 0.005, "dot_variant": 0.5, "homophone": 0.003}
 
 PROFILES: dict[str, Profile] = {
     "poverty_households": Profile(_USUAL_IDS, _USUAL_NAMES, stray=0.005, blank_rows=0.002),
     "poverty_members": Profile(
-        {"spaces": 0.01, "fullwidth": 0.005, "apostrophe": 0.01, "lower_x": 0.2, "legacy15": 0.004,
-         "excel": 0.004, "empty": 0.01, "typo": 0.005, "transposed": 0.004},
+        {
+            "spaces": 0.01,
+            "fullwidth": 0.005,
+            "apostrophe": 0.01,
+            "lower_x": 0.2,
+            "legacy15": 0.004,
+            "excel": 0.004,
+            "empty": 0.01,
+            "typo": 0.005,
+            "transposed": 0.004,
+        },
         {"traditional": 0.015, "inner_space": 0.01, "dot_variant": 0.5, "homophone": 0.006},
-        date_styles=(0.4, 0.3, 0.1, 0.1, 0.1), excel_dates=0.85, slips=0.003, stray=0.005,
-        blank_rows=0.001, swapped_ids=0.004, off_list=0.002, ensure=True,
+        date_styles=(0.4, 0.3, 0.1, 0.1, 0.1),
+        excel_dates=0.85,
+        slips=0.003,
+        stray=0.005,
+        blank_rows=0.001,
+        swapped_ids=0.004,
+        off_list=0.002,
+        ensure=True,
     ),
     # The police register is the reference: its IDs and names are right, only formatted loosely.
     "hukou": Profile({"apostrophe": 0.005, "spaces": 0.003}, {}, (0.7, 0.1, 0.1, 0.05, 0.05), stray=0.002),
     "medical_insurance": Profile(_USUAL_IDS, _USUAL_NAMES, stray=0.003, blank_rows=0.0005, ensure=True),
     "illness_registry": Profile(_USUAL_IDS, _USUAL_NAMES, slips=0.003, stray=0.003),
-    "school_enrolment": Profile({**_USUAL_IDS, "empty": 0.03}, _USUAL_NAMES, slips=0.003, stray=0.004,
-                                blank_rows=0.002, off_list=0.003),
+    "school_enrolment": Profile(
+        {**_USUAL_IDS, "empty": 0.03}, _USUAL_NAMES, slips=0.003, stray=0.004, blank_rows=0.002, off_list=0.003
+    ),
     "dangerous_housing": Profile(_USUAL_IDS, _USUAL_NAMES, slips=0.003, stray=0.005, blank_rows=0.003),
     "minimum_living": Profile(_USUAL_IDS, _USUAL_NAMES, slips=0.003, stray=0.005),
     "public_payroll": Profile(_USUAL_IDS, _USUAL_NAMES, slips=0.003),
@@ -89,16 +123,21 @@ def _kinds(rng: np.random.Generator, n: int, rates: dict[str, float]) -> np.ndar
     return np.array([*names, ""], dtype=object)[np.minimum(pick, len(names))]
 
 
-def mess_ids(rng: np.random.Generator, id18: np.ndarray, id15: np.ndarray, birth_year: np.ndarray,
-             rates: dict[str, float], excel_numbers: bool = False,
-             ensure: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def mess_ids(
+    rng: np.random.Generator,
+    id18: np.ndarray,
+    id15: np.ndarray,
+    birth_year: np.ndarray,
+    rates: dict[str, float],
+    excel_numbers: bool = False,
+    ensure: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """(delivered values, kind per row). `lower_x` only touches IDs ending in X, `legacy15` only
     people born before 1985. With excel_numbers an Excel-mangled ID is a float cell, else text.
     With `ensure`, every kind with a rate occurs at least once where some row allows it."""
     n = len(id18)
     kinds = _kinds(rng, n, rates)
-    allowed = {"lower_x": np.array([i.endswith("X") for i in id18.tolist()], dtype=bool),
-               "legacy15": birth_year < 1985}
+    allowed = {"lower_x": np.array([i.endswith("X") for i in id18.tolist()], dtype=bool), "legacy15": birth_year < 1985}
     for kind, mask in allowed.items():
         kinds[(kinds == kind) & ~mask] = ""
     if ensure:
@@ -142,8 +181,9 @@ def _mess_one_id(rng: np.random.Generator, kind: str, value: str, legacy: str, e
     return "".join(chars)
 
 
-def mess_names(rng: np.random.Generator, names: np.ndarray, rates: dict[str, float],
-               ensure: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def mess_names(
+    rng: np.random.Generator, names: np.ndarray, rates: dict[str, float], ensure: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(delivered names, kind per row). Traditional and homophone changes only where a character
     allows it; dot variants only in transliterated names. With `ensure`, every kind with a rate
     occurs at least once where some name allows it."""
@@ -181,11 +221,12 @@ def _mess_one_name(rng: np.random.Generator, kind: str, name: str) -> str:
     if not spots:
         return name
     j = spots[int(rng.integers(len(spots)))]
-    return name[:j] + pools.HOMOPHONES[name[j]] + name[j + 1:]
+    return name[:j] + pools.HOMOPHONES[name[j]] + name[j + 1 :]
 
 
-def mess_dates(rng: np.random.Generator, days: np.ndarray, profile: Profile, xlsx: bool,
-               latest: np.datetime64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mess_dates(
+    rng: np.random.Generator, days: np.ndarray, profile: Profile, xlsx: bool, latest: np.datetime64
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(delivered values, the date each value says, kind per row). Slips never go past `latest`."""
     days = np.asarray(days).astype("datetime64[D]")
     n = len(days)
@@ -255,13 +296,16 @@ def _as_text(values: np.ndarray, kind: str) -> np.ndarray:
     return values.astype(object)
 
 
-def _swap_ids(rng: np.random.Generator, frame: pd.DataFrame, values: np.ndarray, kinds: np.ndarray,
-              share: float) -> None:
+def _swap_ids(rng: np.random.Generator, frame: pd.DataFrame, values: np.ndarray, kinds: np.ndarray, share: float) -> None:
     """Two members of one household with each other's (valid) ID: an identity mismatch (R18)."""
     household = frame["household_no"].to_numpy()
     clean = kinds == ""
-    pairs = np.flatnonzero((household[:-1] == household[1:]) & clean[:-1] & clean[1:]
-                           & (frame["_pid"].to_numpy()[:-1] != frame["_pid"].to_numpy()[1:]))
+    pairs = np.flatnonzero(
+        (household[:-1] == household[1:])
+        & clean[:-1]
+        & clean[1:]
+        & (frame["_pid"].to_numpy()[:-1] != frame["_pid"].to_numpy()[1:])
+    )
     pairs = pairs[np.diff(np.concatenate([[-2], pairs])) > 1]
     picked = choose(rng, pairs, quota(len(np.unique(household)), share, 3))
     picked = picked[np.diff(np.concatenate([[-2], picked])) > 1]
@@ -269,8 +313,15 @@ def _swap_ids(rng: np.random.Generator, frame: pd.DataFrame, values: np.ndarray,
     kinds[picked] = kinds[picked + 1] = "swapped"
 
 
-def mess_feed(rng: np.random.Generator, spec: FeedSpec, frame: pd.DataFrame, id15: np.ndarray,
-              birth_year: np.ndarray, latest: dt.date, xlsx: bool) -> Delivered:
+def mess_feed(
+    rng: np.random.Generator,
+    spec: FeedSpec,
+    frame: pd.DataFrame,
+    id15: np.ndarray,
+    birth_year: np.ndarray,
+    latest: dt.date,
+    xlsx: bool,
+) -> Delivered:
     """Apply the feed's Profile to a clean frame (see feeds.py) and add blank rows."""
     profile = PROFILES[spec.name]
     out: dict[str, np.ndarray] = {}
@@ -292,7 +343,8 @@ def mess_feed(rng: np.random.Generator, spec: FeedSpec, frame: pd.DataFrame, id1
                 _swap_ids(rng, frame, values, kinds, profile.swapped_ids)
             # A reader shows a number cell as Python prints it (5.22725199001011E+17).
             hidden[f"_text_{f.name}"] = np.array(
-                [repr(v).upper() if isinstance(v, float) else v for v in values.tolist()], dtype=object)
+                [repr(v).upper() if isinstance(v, float) else v for v in values.tolist()], dtype=object
+            )
         elif f.kind == "name":
             values, kinds = mess_names(rng, column, profile.names, profile.ensure)
         elif f.kind == "date":

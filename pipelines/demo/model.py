@@ -87,8 +87,9 @@ def choose(rng: np.random.Generator, candidates: np.ndarray, count: int) -> np.n
     return np.sort(rng.choice(candidates, size=count, replace=False))
 
 
-def dates_between(rng: np.random.Generator, start: np.ndarray | np.datetime64,
-                  end: np.ndarray | np.datetime64, size: int) -> np.ndarray:
+def dates_between(
+    rng: np.random.Generator, start: np.ndarray | np.datetime64, end: np.ndarray | np.datetime64, size: int
+) -> np.ndarray:
     """Uniform random days in [start, end] (inclusive; end before start gives start)."""
     start = np.broadcast_to(np.asarray(start, dtype="datetime64[D]"), (size,))
     end = np.broadcast_to(np.asarray(end, dtype="datetime64[D]"), (size,))

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 
 from pipelines.standardise.ids import check_digits
+
 from . import pools
 from .datetext import format_dates, zero_padded
 from .datetext import ymd as ymd_of
 from .model import World, age_at, dates_between, to_day
 
-__all__ = ["build_population", "id_numbers", "set_state", "HUKOU_STATES"]
+__all__ = ["HUKOU_STATES", "build_population", "id_numbers", "set_state"]
 
 HUKOU_STATES = ("正常", "死亡", "迁出", "服兵役", "出国（境）定居", "其他注销")
 PERSONS_PER_VILLAGE = 250
@@ -113,11 +114,19 @@ def _people(rng: np.random.Generator, households: pd.DataFrame, as_of: dt.date) 
     if not uyghur.any() and (sizes >= 2).any():  # keep at least one transliterated name in every delivery
         uyghur[np.flatnonzero(sizes >= 2)[rng.integers((sizes >= 2).sum())]] = True
     ethnic[uyghur] = "维吾尔族"
-    return pd.DataFrame({
-        "hh": hh, "pos": pos, "village": households["village"].to_numpy()[hh], "county_code": county,
-        "relation": relation, "male": male, "birth": birth, "age": age_at(birth, to_day(as_of)),
-        "ethnicity": ethnic[hh],
-    })
+    return pd.DataFrame(
+        {
+            "hh": hh,
+            "pos": pos,
+            "village": households["village"].to_numpy()[hh],
+            "county_code": county,
+            "relation": relation,
+            "male": male,
+            "birth": birth,
+            "age": age_at(birth, to_day(as_of)),
+            "ethnicity": ethnic[hh],
+        }
+    )
 
 
 def _zipf(rng: np.random.Generator, size: int, count: int, slope: float = 0.9) -> np.ndarray:
@@ -125,8 +134,7 @@ def _zipf(rng: np.random.Generator, size: int, count: int, slope: float = 0.9) -
     return rng.choice(size, size=count, p=weights / weights.sum())
 
 
-def _name_people(rng: np.random.Generator, people: pd.DataFrame, households: pd.DataFrame,
-                 villages: pd.DataFrame) -> None:
+def _name_people(rng: np.random.Generator, people: pd.DataFrame, households: pd.DataFrame, villages: pd.DataFrame) -> None:
     surnames = np.array(pools.all_surnames(), dtype=object)
     probs = pools.surname_probabilities()
     n, count_h = len(people), len(households)
@@ -147,8 +155,7 @@ def _name_people(rng: np.random.Generator, people: pd.DataFrame, households: pd.
     male = people["male"].to_numpy()
     given = np.empty(n, dtype=object)
     two = rng.random(n) < 0.72
-    for is_male, first, second in ((True, pools.MALE_FIRST, pools.MALE_SECOND),
-                                   (False, pools.FEMALE_FIRST, pools.FEMALE_SECOND)):
+    for is_male, first, second in ((True, pools.MALE_FIRST, pools.MALE_SECOND), (False, pools.FEMALE_FIRST, pools.FEMALE_SECOND)):
         at = male == is_male
         f = np.array(first, dtype=object)[_zipf(rng, len(first), at.sum())]
         s = np.array(second, dtype=object)[_zipf(rng, len(second), at.sum())]
@@ -169,8 +176,11 @@ def _name_people(rng: np.random.Generator, people: pd.DataFrame, households: pd.
         m_pool, f_pool = np.array(pools.UYGHUR_MALE, dtype=object), np.array(pools.UYGHUR_FEMALE, dtype=object)
         own_given = np.where(male, m_pool[rng.integers(len(m_pool), size=n)], f_pool[rng.integers(len(f_pool), size=n)])
         head_given = own_given[households["head"].to_numpy()[hh]]
-        father = np.where(np.isin(relation, ["之子", "之女"]) & male[households["head"].to_numpy()[hh]],
-                          head_given, m_pool[rng.integers(len(m_pool), size=n)])
+        father = np.where(
+            np.isin(relation, ["之子", "之女"]) & male[households["head"].to_numpy()[hh]],
+            head_given,
+            m_pool[rng.integers(len(m_pool), size=n)],
+        )
         people.loc[uyghur, "given"] = own_given[uyghur] + "·" + father[uyghur]
 
 
@@ -180,8 +190,9 @@ def _twins(rng: np.random.Generator, people: pd.DataFrame, day: np.datetime64) -
     child = np.isin(relation, ["之子", "之女"])
     given = people["given"].to_numpy()
     two_chars = np.array([len(g) == 2 for g in given])
-    pair = np.flatnonzero(child[:-1] & child[1:] & (hh[:-1] == hh[1:]) & two_chars[:-1]
-                          & (people["ethnicity"].to_numpy()[:-1] != "维吾尔族"))
+    pair = np.flatnonzero(
+        child[:-1] & child[1:] & (hh[:-1] == hh[1:]) & two_chars[:-1] & (people["ethnicity"].to_numpy()[:-1] != "维吾尔族")
+    )
     pair = pair[rng.random(len(pair)) < 0.04]
     pair = pair[np.diff(np.concatenate([[-2], pair])) > 1]  # no person in two twin pairs
     birth, male = people["birth"].to_numpy().copy(), people["male"].to_numpy()
@@ -257,8 +268,7 @@ def _hukou_states(rng: np.random.Generator, people: pd.DataFrame, as_of: dt.date
     set_state(rng, people, np.flatnonzero(states != "正常"), states[states != "正常"], as_of)
 
 
-def set_state(rng: np.random.Generator, people: pd.DataFrame, who: np.ndarray, states: np.ndarray,
-              as_of: dt.date) -> None:
+def set_state(rng: np.random.Generator, people: pd.DataFrame, who: np.ndarray, states: np.ndarray, as_of: dt.date) -> None:
     """Give persons a hukou state with a plausible change date and destination."""
     if "state" not in people:
         people["state"] = "正常"

@@ -29,9 +29,18 @@ REGION_COLUMNS = ["区划代码", "名称", "级别", "是否贫困村", "贫困
 PREFECTURE_NAME = "贵州省黔南布依族苗族自治州"
 
 COUNTIES: dict[str, str] = {
-    "522701": "都匀市", "522702": "福泉市", "522722": "荔波县", "522723": "贵定县",
-    "522725": "瓮安县", "522726": "独山县", "522727": "平塘县", "522728": "罗甸县",
-    "522729": "长顺县", "522730": "龙里县", "522731": "惠水县", "522732": "三都水族自治县",
+    "522701": "都匀市",
+    "522702": "福泉市",
+    "522722": "荔波县",
+    "522723": "贵定县",
+    "522725": "瓮安县",
+    "522726": "独山县",
+    "522727": "平塘县",
+    "522728": "罗甸县",
+    "522729": "长顺县",
+    "522730": "龙里县",
+    "522731": "惠水县",
+    "522732": "三都水族自治县",
 }
 
 _FIRST = tuple(
@@ -70,10 +79,16 @@ def build_regions(seed: int = REGIONS_SEED) -> pd.DataFrame:
                 poor = rng.random() < 0.33
                 exit_year = str(int(rng.choice([2016, 2017, 2018, 2019, 2020], p=[0.1, 0.25, 0.3, 0.25, 0.1])))
                 km = round(max(0.5, township_km + float(rng.uniform(-8, 12))), 1)
-                rows.append((
-                    code[:9] + f"{201 + v:03d}", village + "村", "village",
-                    "是" if poor else "否", exit_year if poor else "", km,
-                ))
+                rows.append(
+                    (
+                        code[:9] + f"{201 + v:03d}",
+                        village + "村",
+                        "village",
+                        "是" if poor else "否",
+                        exit_year if poor else "",
+                        km,
+                    )
+                )
     return pd.DataFrame(rows, columns=REGION_COLUMNS)
 
 
@@ -94,14 +109,16 @@ def villages_of(regions: pd.DataFrame) -> pd.DataFrame:
     names = dict(zip(regions["区划代码"], regions["名称"], strict=True))
     villages = regions[regions["级别"] == "village"]
     codes = villages["区划代码"].to_numpy()
-    frame = pd.DataFrame({
-        "code": codes,
-        "name": villages["名称"].to_numpy(),
-        "county_code": [c[:6] for c in codes],
-        "county": [names[c[:6] + "000000"] for c in codes],
-        "township": [names[c[:9] + "000"] for c in codes],
-        "poor": (villages["是否贫困村"] == "是").to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "code": codes,
+            "name": villages["名称"].to_numpy(),
+            "county_code": [c[:6] for c in codes],
+            "county": [names[c[:6] + "000000"] for c in codes],
+            "township": [names[c[:9] + "000"] for c in codes],
+            "poor": (villages["是否贫困村"] == "是").to_numpy(),
+        }
+    )
     frame["address"] = PREFECTURE_NAME + frame["county"] + frame["township"] + frame["name"]
     return frame
 

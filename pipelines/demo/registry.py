@@ -10,7 +10,7 @@ from .datetext import zero_padded
 from .model import World, choose, poverty_line, quota
 from .population import set_state
 
-__all__ = ["build_registry", "REGISTERED_SHARE", "CAUSES"]
+__all__ = ["CAUSES", "REGISTERED_SHARE", "build_registry"]
 
 REGISTERED_SHARE = 0.22
 CAUSES = ("因病", "因残", "因学", "因灾", "缺土地", "缺水", "缺技术", "缺劳力", "缺资金", "交通条件落后", "自身发展动力不足")
@@ -27,8 +27,9 @@ def build_registry(rng: np.random.Generator, world: World) -> None:
     members = _register_twice(rng, world, households, members)  # R03
     _stale_states(rng, world, members)  # R01, R02
     members = members.sort_values(["r", "pos", "dup"], kind="stable").reset_index(drop=True)
-    members["member_no"] = (households["household_no"].to_numpy()[members["r"].to_numpy()]
-                            + zero_padded(members.groupby("r").cumcount().to_numpy() + 1, 2))
+    members["member_no"] = households["household_no"].to_numpy()[members["r"].to_numpy()] + zero_padded(
+        members.groupby("r").cumcount().to_numpy() + 1, 2
+    )
     households["size"] = members.groupby("r")["pid"].nunique().reindex(households.index, fill_value=0).to_numpy()
     _attributes(rng, world, households)
     world.registry_households, world.members = households, members
@@ -42,8 +43,7 @@ def _select_households(rng: np.random.Generator, world: World) -> pd.DataFrame:
     score = rng.random(len(hh)) ** (1 / weight)
     count = max(3, round(REGISTERED_SHARE * len(hh)))
     chosen = np.sort(np.argsort(-score, kind="stable")[:count])
-    frame = pd.DataFrame({"hh": chosen, "head": hh["head"].to_numpy()[chosen],
-                          "village": hh["village"].to_numpy()[chosen]})
+    frame = pd.DataFrame({"hh": chosen, "head": hh["head"].to_numpy()[chosen], "village": hh["village"].to_numpy()[chosen]})
     codes = world.villages["code"].to_numpy()[frame["village"].to_numpy()]
     seq = frame.groupby("village").cumcount().to_numpy() + 1
     frame["household_no"] = codes + np.array([f"{s:04d}" for s in seq.tolist()], dtype=object)
@@ -59,8 +59,9 @@ def _list_members(rng: np.random.Generator, world: World, households: pd.DataFra
     drop_share = pd.Series(state).map(_DROP_SHARE).fillna(0.0).to_numpy()
     listed = (r >= 0) & ((rng.random(len(people)) >= drop_share) | (people["pos"].to_numpy() == 0))
     pid = np.flatnonzero(listed)
-    return pd.DataFrame({"r": r[pid], "pid": pid, "pos": people["pos"].to_numpy()[pid],
-                         "relation": people["relation"].to_numpy()[pid], "dup": 0})
+    return pd.DataFrame(
+        {"r": r[pid], "pid": pid, "pos": people["pos"].to_numpy()[pid], "relation": people["relation"].to_numpy()[pid], "dup": 0}
+    )
 
 
 def _split_households(rng: np.random.Generator, world: World, members: pd.DataFrame) -> pd.DataFrame:
@@ -75,8 +76,7 @@ def _split_households(rng: np.random.Generator, world: World, members: pd.DataFr
     return members.drop(index=dropped).reset_index(drop=True)
 
 
-def _register_twice(rng: np.random.Generator, world: World, households: pd.DataFrame,
-                    members: pd.DataFrame) -> pd.DataFrame:
+def _register_twice(rng: np.random.Generator, world: World, households: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """R03: a few persons listed twice, in their own household or in a neighbour's (一人多户)."""
     people = world.people
     pid = members["pid"].to_numpy()
@@ -127,8 +127,9 @@ def _attributes(rng: np.random.Generator, world: World, households: pd.DataFrame
     identified = np.minimum(identified, world.as_of.year)
     can_exit = identified + 1 <= last_year
     status = np.where(can_exit, rng.choice(["已脱贫", "返贫", "未脱贫"], size=n, p=[0.95, 0.03, 0.02]), "未脱贫")
-    exit_year = np.where(status == "未脱贫", 0,
-                         identified + 1 + (rng.random(n) * np.maximum(last_year - identified, 1)).astype(int))
+    exit_year = np.where(
+        status == "未脱贫", 0, identified + 1 + (rng.random(n) * np.maximum(last_year - identified, 1)).astype(int)
+    )
     exit_year = np.minimum(exit_year, last_year)
     exited = np.flatnonzero(status == "已脱贫")
     same_year = choose(rng, exited, quota(len(exited), 0.015))  # R10
@@ -137,19 +138,26 @@ def _attributes(rng: np.random.Generator, world: World, households: pd.DataFrame
     size = households["size"].to_numpy()
     head_age = world.people["age"].to_numpy()[households["head"].to_numpy()]
     u = rng.random(n)
-    category = np.where((size <= 2) & (head_age >= 60) & (u < 0.3), "特困供养贫困户",
-                        np.where(u > 0.75, "低保贫困户", "一般贫困户")).astype(object)
+    category = np.where(
+        (size <= 2) & (head_age >= 60) & (u < 0.3), "特困供养贫困户", np.where(u > 0.75, "低保贫困户", "一般贫困户")
+    ).astype(object)
     line = poverty_line(np.where(exit_year > 0, exit_year, world.as_of.year))
-    base = line * np.where(status == "已脱贫", rng.uniform(1.15, 3.2, n),
-                           np.where(status == "返贫", rng.uniform(0.7, 1.1, n), rng.uniform(0.6, 0.98, n)))
+    base = line * np.where(
+        status == "已脱贫",
+        rng.uniform(1.15, 3.2, n),
+        np.where(status == "返贫", rng.uniform(0.7, 1.1, n), rng.uniform(0.6, 0.98, n)),
+    )
     # R11: exited on paper only because 低保 money was counted as income.
     relies = choose(rng, exited, quota(len(exited), 0.03))
     base[relies] = line[relies] * rng.uniform(0.55, 0.95, len(relies))
     category[relies[category[relies] == "一般贫困户"]] = "低保贫困户"
     near = choose(rng, np.setdiff1d(exited[category[exited] != "一般贫困户"], relies), quota(len(exited), 0.01, 2))
     base[near] = line[near] * rng.uniform(1.02, 1.06, len(near))
-    per_person = np.where(category == "低保贫困户", rng.uniform(1800, 4200, n),
-                          np.where(category == "特困供养贫困户", rng.uniform(4500, 7000, n), 0.0))
+    per_person = np.where(
+        category == "低保贫困户",
+        rng.uniform(1800, 4200, n),
+        np.where(category == "特困供养贫困户", rng.uniform(4500, 7000, n), 0.0),
+    )
     dibao = np.round(per_person * np.maximum(size, 1)).astype(np.int64)
     income = np.round(base + dibao / np.maximum(size, 1)).astype(np.int64)
     margin = income - dibao / np.maximum(size, 1) - line
@@ -163,8 +171,10 @@ def _attributes(rng: np.random.Generator, world: World, households: pd.DataFrame
     # Only exited households keep a relocation gap, so R09's reading of 已脱贫 cannot matter.
     moved_in[relocated & (status != "已脱贫")] = "是"
 
-    phone = np.array([f"1{p}{n:09d}" for p, n in zip(rng.choice(list("3578"), size=n),
-                                                     rng.integers(0, 10**9, size=n), strict=True)], dtype=object)
+    phone = np.array(
+        [f"1{p}{n:09d}" for p, n in zip(rng.choice(list("3578"), size=n), rng.integers(0, 10**9, size=n), strict=True)],
+        dtype=object,
+    )
     phone[rng.random(n) < 0.05] = ""
     households["category"] = category
     households["identified_year"] = identified

@@ -8,9 +8,10 @@ import pandas as pd
 
 from pipelines.standardise.ids import standardise_ids
 from pipelines.standardise.names import normalise_name
+
 from .model import World, poverty_line
 
-__all__ = ["person_ids", "build_links", "build_clues", "truth_readme", "CLUE_COLUMNS"]
+__all__ = ["CLUE_COLUMNS", "build_clues", "build_links", "person_ids", "truth_readme"]
 
 CLUE_COLUMNS = ["rule", "subject_feed", "subject_key"]
 _GONE = ("迁出", "出国（境）定居", "其他注销")
@@ -32,8 +33,7 @@ def _rows(rule: str, feed: str, keys) -> pd.DataFrame:
     return pd.DataFrame({"rule": rule, "subject_feed": feed, "subject_key": keys})
 
 
-def build_clues(world: World, frames: dict[str, pd.DataFrame], members: pd.DataFrame,
-                hukou: pd.DataFrame) -> pd.DataFrame:
+def build_clues(world: World, frames: dict[str, pd.DataFrame], members: pd.DataFrame, hukou: pd.DataFrame) -> pd.DataFrame:
     """Every expected clue. `frames` are the clean minimum_living and dangerous_housing frames;
     `members` / `hukou` the delivered poverty_members and hukou frames (with hidden columns)."""
     people, reg, mem = world.people, world.registry_households, world.members
@@ -74,8 +74,7 @@ def build_clues(world: World, frames: dict[str, pd.DataFrame], members: pd.DataF
     says_healthy[health.index.to_numpy()[health.to_numpy() == "健康"]] = True
 
     head = reg["head"].to_numpy()
-    unregistered_normal = np.bincount(people["hh"].to_numpy()[(state == "正常") & ~registered],
-                                      minlength=len(world.households))
+    unregistered_normal = np.bincount(people["hh"].to_numpy()[(state == "正常") & ~registered], minlength=len(world.households))
     r08 = unsafe_person[head]
     exited = reg["status"].to_numpy() == "已脱贫"
     exit_year = reg["exit_year"].to_numpy()
@@ -106,8 +105,11 @@ def build_clues(world: World, frames: dict[str, pd.DataFrame], members: pd.DataF
         households("R10", (exit_year > 0) & (reg["identified_year"].to_numpy() == exit_year)),
         households("R11", exited & (left < poverty_line(exit_year))),
         _rows("R12", "minimum_living", ml_state.index[(ml_state == "在保").to_numpy() & ~ml_registered.to_numpy()]),
-        _rows("R13", "dangerous_housing", housing["appraisal_no"].to_numpy()[
-            unsafe_row & ~registered[owner] & ~registered_hh[people["hh"].to_numpy()[owner]]]),
+        _rows(
+            "R13",
+            "dangerous_housing",
+            housing["appraisal_no"].to_numpy()[unsafe_row & ~registered[owner] & ~registered_hh[people["hh"].to_numpy()[owner]]],
+        ),
         persons("R14", has("payroll")),
         persons("R15", has("enterprises", enterprises["state"].isin(["存续", "在业"]).to_numpy())),
         persons("R16", has("vehicles", world.facts["vehicles"]["kind"].isin(["小型轿车", "小型普通客车"]).to_numpy())),
@@ -127,15 +129,22 @@ def _identity_clues(members: pd.DataFrame, hukou: pd.DataFrame) -> list[pd.DataF
     invalid_rows = members[~valid]
     r17 = invalid_rows.sort_values("member_no").drop_duplicates("_pid")["member_no"]
 
-    holders = pd.DataFrame({
-        "id": h_ids["id_clean"].to_numpy(), "h_name": hukou["name"].to_numpy(),
-        "h_birth": pd.to_datetime(hukou["_said_birth_date"]).to_numpy(),
-    })[(h_ids["id_status"] == "valid").to_numpy()]
-    rows = pd.DataFrame({
-        "member_no": members["member_no"].to_numpy(), "_pid": members["_pid"].to_numpy(),
-        "id": m_ids["id_clean"].to_numpy(), "name": members["name"].to_numpy(),
-        "birth": pd.to_datetime(members["_said_birth_date"]).to_numpy(),
-    })[valid].merge(holders, on="id", how="inner")
+    holders = pd.DataFrame(
+        {
+            "id": h_ids["id_clean"].to_numpy(),
+            "h_name": hukou["name"].to_numpy(),
+            "h_birth": pd.to_datetime(hukou["_said_birth_date"]).to_numpy(),
+        }
+    )[(h_ids["id_status"] == "valid").to_numpy()]
+    rows = pd.DataFrame(
+        {
+            "member_no": members["member_no"].to_numpy(),
+            "_pid": members["_pid"].to_numpy(),
+            "id": m_ids["id_clean"].to_numpy(),
+            "name": members["name"].to_numpy(),
+            "birth": pd.to_datetime(members["_said_birth_date"]).to_numpy(),
+        }
+    )[valid].merge(holders, on="id", how="inner")
     differs = rows["name"].to_numpy() != rows["h_name"].to_numpy()
     # Normalising is slow; only names that differ as written can differ after normalising.
     if differs.any():
@@ -147,8 +156,7 @@ def _identity_clues(members: pd.DataFrame, hukou: pd.DataFrame) -> list[pd.DataF
     return [_rows("R17", "poverty_members", r17.to_numpy()), _rows("R18", "poverty_members", r18.to_numpy())]
 
 
-def truth_readme(version: str, seed: int, persons: int, as_of: str, counts: dict[str, int],
-                 clue_counts: dict[str, int]) -> str:
+def truth_readme(version: str, seed: int, persons: int, as_of: str, counts: dict[str, int], clue_counts: dict[str, int]) -> str:
     """The _truth/README.md text."""
     feeds = "\n".join(f"| {name} | {count:,} |" for name, count in counts.items())
     clues = "\n".join(f"| {rule} | {count:,} |" for rule, count in sorted(clue_counts.items()))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec
 
-__all__ = ["Layout", "LAYOUTS", "write_feed", "write_csv", "write_xlsx", "WORKBOOK_CREATED"]
+__all__ = ["LAYOUTS", "WORKBOOK_CREATED", "Layout", "write_csv", "write_feed", "write_xlsx"]
 
 # A fixed creation time: the same seed must give the same bytes.
 WORKBOOK_CREATED = dt.datetime(2026, 1, 1, 8, 0, 0)
@@ -31,16 +31,19 @@ class Layout:
 
 LAYOUTS: dict[str, Layout] = {
     "poverty_households": Layout(
-        encoding="utf-8-sig", headers={"head_name": "户主", "main_cause": "致贫原因", "phone": " 联系电话 "},
+        encoding="utf-8-sig",
+        headers={"head_name": "户主", "main_cause": "致贫原因", "phone": " 联系电话 "},
         extras={"helper": "帮扶责任人"},
     ),
     "poverty_members": Layout(
-        fmt="xlsx", headers={"id_number": "公民身份号码", "birth_date": "出生年月日", "relation": "关系"},
+        fmt="xlsx",
+        headers={"id_number": "公民身份号码", "birth_date": "出生年月日", "relation": "关系"},
         title="建档立卡贫困人口家庭成员信息表",
     ),
     # County police exports come from Windows tools: GB18030 with CRLF, a full-width space in 姓　名.
     "hukou": Layout(
-        encoding="gb18030", newline="\r\n",
+        encoding="gb18030",
+        newline="\r\n",
         headers={"name": "姓　名", "state": "户口状态", "changed_on": "注销日期", "address": "住址"},
     ),
     "medical_insurance": Layout(
@@ -48,7 +51,8 @@ LAYOUTS: dict[str, Layout] = {
     ),
     "illness_registry": Layout(headers={"name": "患者姓名", "self_paid": "自付费用"}),
     "school_enrolment": Layout(
-        encoding="gb18030", newline="\r\n",
+        encoding="gb18030",
+        newline="\r\n",
         headers={"student_no": "全国学籍号", "village_code": "户籍地区划代码"},
     ),
     "dangerous_housing": Layout(headers={"owner_name": "房屋所有人", "grade": "危险等级"}, extras={"remark": "备注"}),
@@ -87,13 +91,16 @@ def write_xlsx(table: pd.DataFrame, headers: list[str], path: Path, title: str =
     IDs as numbers, everything else as text; blank rows stay blank."""
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True,
-        "strings_to_numbers": False,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "default_date_format": "yyyy-mm-dd",
-    })
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
     workbook.set_properties({"created": WORKBOOK_CREATED, "author": "扶贫开发信息系统"})
     sheet = workbook.add_worksheet("家庭成员")
     row = 0

@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 from pipelines import store
 from pipelines.errors import BiduiError
 from pipelines.ingest.delivery import delivery_date_of
-from pipelines.store.tables import links
 from pipelines.rules.run import load_rules, run_rules
 from pipelines.settings import Settings
+from pipelines.store.tables import links
 
-__all__ = ["CLUE_TRUTH_FILE", "load_clue_truth", "score_rules", "evaluate_rules"]
+__all__ = ["CLUE_TRUTH_FILE", "evaluate_rules", "load_clue_truth", "score_rules"]
 
 CLUE_TRUTH_FILE = Path("_truth") / "clues.csv"
 _KEY = ["rule", "subject_feed", "subject_key"]
@@ -62,8 +62,8 @@ def score_rules(fired: pd.DataFrame, truth: pd.DataFrame, rules: list[str]) -> d
 
 def _ensure_linked(settings: Settings, delivery_dir: Path) -> float:
     """Ingest, validate and link the delivery unless its night already has a base map; seconds."""
-    from pipelines.link.stage import link_night
     from pipelines.evaluate.links import ensure_ingested
+    from pipelines.link.stage import link_night
 
     started = time.perf_counter()
     day = delivery_date_of(delivery_dir)
@@ -104,7 +104,9 @@ def evaluate_rules(settings: Settings, delivery_dir: Path) -> dict:
         "overall": {
             "precision": tp / (tp + fp) if tp + fp else 1.0,
             "recall": tp / (tp + fn) if tp + fn else 1.0,
-            "true_positives": tp, "false_positives": fp, "false_negatives": fn,
+            "true_positives": tp,
+            "false_positives": fp,
+            "false_negatives": fn,
         },
         "rules": scores,
         "seconds": seconds,

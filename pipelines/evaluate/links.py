@@ -17,7 +17,6 @@ import pandas as pd
 
 from matchers import people
 from matchers.evaluation import cluster_precision_recall_f1
-
 from pipelines import store
 from pipelines.errors import BiduiError
 from pipelines.ingest.delivery import delivery_date_of
@@ -25,7 +24,15 @@ from pipelines.link.linker import LinkResult, link_person_rows
 from pipelines.link.person_rows import build_person_rows
 from pipelines.settings import Settings
 
-__all__ = ["TRUTH_FILE", "ensure_ingested", "evaluate_delivery", "load_truth", "score_links", "exact_id_clusters", "blocking_scores"]
+__all__ = [
+    "TRUTH_FILE",
+    "blocking_scores",
+    "ensure_ingested",
+    "evaluate_delivery",
+    "exact_id_clusters",
+    "load_truth",
+    "score_links",
+]
 
 TRUTH_FILE = Path("_truth") / "links.csv"
 _SCORE_KEYS = ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives", "predicted_pairs")
@@ -67,8 +74,11 @@ def score_links(clusters: np.ndarray, true_persons: np.ndarray) -> dict:
 def blocking_scores(result: LinkResult, true_persons: np.ndarray) -> dict:
     """Pair completeness (share of the true scored-row–spine pairs among the candidates) and
     reduction ratio (1 - candidates / all scored-row–spine pairs) of the probabilistic pass."""
-    blocking = result.blocking or {"scored": np.zeros(0, np.int64), "spine": np.zeros(0, np.int64),
-                                   "pairs": pd.DataFrame({"row": [], "candidate": []})}
+    blocking = result.blocking or {
+        "scored": np.zeros(0, np.int64),
+        "spine": np.zeros(0, np.int64),
+        "pairs": pd.DataFrame({"row": [], "candidate": []}),
+    }
     scored, spine = np.asarray(blocking["scored"]), np.asarray(blocking["spine"])
     candidates = blocking["pairs"].astype(np.int64)
     true_pairs = pd.DataFrame({"row": scored, "person": true_persons[scored]}).merge(

@@ -7,20 +7,20 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
 from pipelines import store
-from pipelines.errors import BiduiError
 from pipelines.catalog.feeds import FeedSpec, load_feeds
-from pipelines.standardise.values import normalise_frame
+from pipelines.errors import BiduiError
 from pipelines.ingest.readers import FeedRejected, read_feed_file
 from pipelines.settings import Settings
+from pipelines.standardise.values import normalise_frame
 
-__all__ = ["ingest_delivery", "ingest_feed", "delivery_date_of", "find_feed_files", "FeedOutcome"]
+__all__ = ["FeedOutcome", "delivery_date_of", "find_feed_files", "ingest_delivery", "ingest_feed"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -109,10 +109,20 @@ def _load(engine, settings, feed, day, path, checksum, existing, outcome: FeedOu
         _reject(engine, feed, day, checksum, existing, outcome, f"读取失败：{type(exc).__name__}: {exc}")
         return
     store.write_snapshot(
-        engine, feed.name, day, frame,
+        engine,
+        feed.name,
+        day,
+        frame,
         load=dict(
-            status="loaded", source_file=path.name, encoding=table.encoding, checksum=checksum,
-            rows=len(frame), bad_rows=None, message=None, loaded_at=dt.datetime.now(), validated_at=None,
+            status="loaded",
+            source_file=path.name,
+            encoding=table.encoding,
+            checksum=checksum,
+            rows=len(frame),
+            bad_rows=None,
+            message=None,
+            loaded_at=dt.datetime.now(),
+            validated_at=None,
             columns=json.dumps([c for c in feed.columns if c in frame.columns]),
         ),
     )
@@ -130,8 +140,16 @@ def _reject(engine, feed, day, checksum, existing, outcome: FeedOutcome, reason:
         outcome.message = f"{reason}（保留此前已载入的同日数据）"
         return
     store.write_feed_load(
-        engine, day, feed.name, status="rejected", source_file=outcome.source_file, checksum=checksum,
-        rows=None, bad_rows=None, message=reason, loaded_at=dt.datetime.now(),
+        engine,
+        day,
+        feed.name,
+        status="rejected",
+        source_file=outcome.source_file,
+        checksum=checksum,
+        rows=None,
+        bad_rows=None,
+        message=reason,
+        loaded_at=dt.datetime.now(),
     )
     store.write_findings(engine, day, feed.name, "ingest", finding)
 

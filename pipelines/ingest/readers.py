@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec, normalise_header
 
-__all__ = ["FeedRejected", "RawTable", "read_feed_file", "find_header"]
+__all__ = ["FeedRejected", "RawTable", "find_header", "read_feed_file"]
 
 HEADER_SCAN_ROWS = 10
 ZIP_MAGIC = b"PK\x03\x04"
@@ -60,6 +60,7 @@ def read_feed_file(path: Path, spec: FeedSpec, max_bytes: int) -> RawTable:
 
 # --- xlsx -----------------------------------------------------------------------------------
 
+
 def _read_xlsx(path: Path) -> pd.DataFrame:
     from python_calamine import CalamineWorkbook
 
@@ -91,6 +92,7 @@ def _cell_text(value: object) -> str | None:
 
 
 # --- csv ------------------------------------------------------------------------------------
+
 
 def _read_csv(data: bytes, spec: FeedSpec) -> tuple[pd.DataFrame, str, list[dict]]:
     if b"\x00" in data[:65536]:
@@ -144,14 +146,19 @@ def _csv_frame(text: str) -> pd.DataFrame:
     # The C parser is fast but gives up on ragged or cut-off files; csv.reader never does.
     try:
         return pd.read_csv(
-            io.StringIO(text), header=None, dtype=object, keep_default_na=False,
-            skip_blank_lines=False, engine="c",
+            io.StringIO(text),
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return pd.DataFrame(list(csv.reader(io.StringIO(text))), dtype=object)
 
 
 # --- header ----------------------------------------------------------------------------------
+
 
 def find_header(rows: list[list], spec: FeedSpec) -> tuple[int, int]:
     """(index, score) of the row naming the most known fields among the first rows; title rows above
@@ -221,8 +228,7 @@ def _strip_column(column: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     # Arrow's kernel trims a million cells in milliseconds; pandas' .str does it one Python call each.
-    values = column.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore") \
-        if not _all_text(column) else column
+    values = column.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore") if not _all_text(column) else column
     trimmed = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
     trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
     return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=column.index, dtype=object)
@@ -245,6 +251,7 @@ def _extras_json(extras: pd.DataFrame) -> pd.Series:
     return out
 
 
-def _note(check: str, severity: str, message: str, row_no: int | None = None,
-          field: str | None = None, value: str | None = None) -> dict:
+def _note(
+    check: str, severity: str, message: str, row_no: int | None = None, field: str | None = None, value: str | None = None
+) -> dict:
     return {"check": check, "severity": severity, "message": message, "row_no": row_no, "field": field, "value": value}

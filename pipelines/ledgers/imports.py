@@ -28,17 +28,17 @@ from pathlib import Path
 import xlsxwriter
 from sqlalchemy import Engine, insert, select
 
+from pipelines.access.scope import Scope, mask_id
+from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS
 from pipelines.clues.moves import plan_move, write_moves
 from pipelines.clues.states import ACTION_LABELS, STATE_LABELS, VERDICTS
-from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS
 from pipelines.errors import BiduiError
-from pipelines.ledgers.workbook import DATE_COLUMNS, FILL_IN_COLUMNS, FILL_IN_FIELDS
 from pipelines.ledgers.issue import ledger_values, load_people, load_region_names
-from pipelines.store.tables import clues, ledger_imports
-from pipelines.access.scope import Scope, mask_id
+from pipelines.ledgers.workbook import DATE_COLUMNS, FILL_IN_COLUMNS, FILL_IN_FIELDS
 from pipelines.settings import Settings
+from pipelines.store.tables import clues, ledger_imports
 
-__all__ = ["LedgerRow", "read_ledger", "import_ledger"]
+__all__ = ["LedgerRow", "import_ledger", "read_ledger"]
 
 # Locked columns compared with the clue as stored (证据 is refreshed nightly, 乡镇 and 核实部门
 # follow from 村 and 规则, so they are not).
@@ -62,6 +62,7 @@ class LedgerRow:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
 
 def _text(value) -> str:
     if value is None:
@@ -106,7 +107,7 @@ def read_ledger(path: Path) -> list[LedgerRow]:
         raise BiduiError(f"台账文件 {path.name} 不是 .xlsx 文件，请交回下发的 Excel 台账（.xlsx）")
     try:
         book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file, not a bug
+    except Exception as exc:
         raise BiduiError(f"读不了台账文件 {path.name}：{exc}") from exc
     rows: list[LedgerRow] = []
     found = False
@@ -132,6 +133,7 @@ def read_ledger(path: Path) -> list[LedgerRow]:
 
 
 # --- judging one row --------------------------------------------------------------------------
+
 
 def _locked_problem(row: LedgerRow, clue: dict, expected: dict) -> str | None:
     for column in _COMPARED:
@@ -183,7 +185,9 @@ def _steps(fields: dict, reasons: tuple[str, ...] | None, rule_code: str) -> lis
         if not fields["dismiss_reason"]:
             raise BiduiError("核实不属实须从下拉框选择不属实原因")
         if reasons and fields["dismiss_reason"] not in reasons:
-            raise BiduiError(f"不属实原因“{fields['dismiss_reason']}”不是规则 {rule_code} 的可选原因（可选：{'、'.join(reasons)}）")
+            raise BiduiError(
+                f"不属实原因“{fields['dismiss_reason']}”不是规则 {rule_code} 的可选原因（可选：{'、'.join(reasons)}）"
+            )
         verify["dismiss_reason"] = fields["dismiss_reason"]
     steps = [("verify", verify)]
     # A 不属实 clue needs no rectification; whatever was written there is not a move.
@@ -249,9 +253,14 @@ def _judge(row: LedgerRow, clue: dict, rule, expected: dict, scope: Scope, at: d
                 )
             who = f"签字人：{wanted['signed_by']}" if action == "sign" else f"核实人：{fields['verified_by']}"
             current, event = plan_move(
-                current, action, {**wanted, "note": f"{who}；{where}"}, scope, at,
+                current,
+                action,
+                {**wanted, "note": f"{who}；{where}"},
+                scope,
+                at,
                 deadline_days=rule.deadline_days if rule else DEFAULT_DEADLINE_DAYS,
-                dismiss_reasons=list(rule.dismiss_reasons) if rule else None, source="ledger",
+                dismiss_reasons=list(rule.dismiss_reasons) if rule else None,
+                source="ledger",
             )
             row.events.append(event)
     except BiduiError as exc:
@@ -263,11 +272,12 @@ def _judge(row: LedgerRow, clue: dict, rule, expected: dict, scope: Scope, at: d
 
 # --- importing --------------------------------------------------------------------------------
 
+
 def _load_file_clues(conn, clue_ids: list[str], scope: Scope) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for start in range(0, len(clue_ids), 2000):  # SQLite caps the number of bound parameters
         statement = select(*(clues.c[c] for c in CLUE_COLUMNS)).where(
-            clues.c.clue_id.in_(clue_ids[start:start + 2000]) & scope.build_clue_filter(clues)
+            clues.c.clue_id.in_(clue_ids[start : start + 2000]) & scope.build_clue_filter(clues)
         )
         if conn.dialect.name == "postgresql":
             statement = statement.with_for_update(of=clues)
@@ -287,8 +297,7 @@ def _report_path(settings: Settings, source: Path, at: dt.datetime) -> Path:
 
 
 def _write_report(path: Path, summary: dict, rows: list[LedgerRow]) -> None:
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False})
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
     try:
         bold = book.add_format({"bold": True})
         sheet = book.add_worksheet("导入结果")
@@ -296,9 +305,14 @@ def _write_report(path: Path, summary: dict, rows: list[LedgerRow]) -> None:
         sheet.set_column(1, 2, 12)
         sheet.set_column(3, 3, 90)
         lines = [
-            ("台账文件", summary["file_name"]), ("导入人", summary["user"]), ("导入时间", summary["imported_at"]),
-            ("数据行", summary["rows"]), ("已导入", summary["applied"]), ("无变化", summary["unchanged"]),
-            ("未填写", summary["blank"]), ("退回（未导入）", summary["rejected"]),
+            ("台账文件", summary["file_name"]),
+            ("导入人", summary["user"]),
+            ("导入时间", summary["imported_at"]),
+            ("数据行", summary["rows"]),
+            ("已导入", summary["applied"]),
+            ("无变化", summary["unchanged"]),
+            ("未填写", summary["blank"]),
+            ("退回（未导入）", summary["rejected"]),
         ]
         for r, (label, value) in enumerate(lines):
             sheet.write_string(r, 0, label, bold)
@@ -318,9 +332,7 @@ def _write_report(path: Path, summary: dict, rows: list[LedgerRow]) -> None:
         book.close()
 
 
-def import_ledger(
-    engine: Engine, settings: Settings, scope: Scope, path: Path | str, rules: list | None = None
-) -> dict:
+def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path | str, rules: list | None = None) -> dict:
     """Apply a returned ledger in one transaction; write the import report (xlsx) under
     settings.data_dir/ledgers/imports and record the import in ledger_imports. Returns {file,
     rows, applied, unchanged, blank, rejected, report, rejections: [{sheet, row, clue_id, reason}]}
@@ -357,7 +369,10 @@ def import_ledger(
                     row.outcome, row.reason = "rejected", _OUTSIDE
                 elif clue_id in first_seen:
                     seen = first_seen[clue_id]
-                    row.outcome, row.reason = "rejected", f"线索编号在本台账中重复出现（首次见于“{seen.sheet}”第 {seen.row_no} 行）"
+                    row.outcome, row.reason = (
+                        "rejected",
+                        f"线索编号在本台账中重复出现（首次见于“{seen.sheet}”第 {seen.row_no} 行）",
+                    )
                 else:
                     first_seen[clue_id] = row
                     clue = stored[clue_id]
@@ -369,20 +384,39 @@ def import_ledger(
                         current[clue_id] = after
             write_moves(conn, list(current.values()), [e for row in rows for e in row.events])
             counts = {k: sum(r.outcome == k for r in rows) for k in ("applied", "unchanged", "blank", "rejected")}
-            summary = {"file_name": path.name, "user": f"{scope.user_name}（{scope.role_label}）",
-                       "imported_at": at.isoformat(sep=" "), "rows": len(rows), **counts}
-            conn.execute(insert(ledger_imports).values(
-                file_sha256=sha, file_name=path.name, user_name=scope.user_name, imported_at=at, rows=len(rows),
-                applied=counts["applied"], unchanged=counts["unchanged"] + counts["blank"],
-                rejected=counts["rejected"], report=str(report),
-            ))
+            summary = {
+                "file_name": path.name,
+                "user": f"{scope.user_name}（{scope.role_label}）",
+                "imported_at": at.isoformat(sep=" "),
+                "rows": len(rows),
+                **counts,
+            }
+            conn.execute(
+                insert(ledger_imports).values(
+                    file_sha256=sha,
+                    file_name=path.name,
+                    user_name=scope.user_name,
+                    imported_at=at,
+                    rows=len(rows),
+                    applied=counts["applied"],
+                    unchanged=counts["unchanged"] + counts["blank"],
+                    rejected=counts["rejected"],
+                    report=str(report),
+                )
+            )
             _write_report(temp, summary, rows)
         os.replace(temp, report)
     finally:
         if temp.exists():
             temp.unlink()
     return {
-        "file": str(path), "rows": len(rows), **counts, "report": report,
-        "rejections": [{"sheet": r.sheet, "row": r.row_no, "clue_id": _text(r.cells["线索编号"]), "reason": r.reason}
-                       for r in rows if r.outcome == "rejected"],
+        "file": str(path),
+        "rows": len(rows),
+        **counts,
+        "report": report,
+        "rejections": [
+            {"sheet": r.sheet, "row": r.row_no, "clue_id": _text(r.cells["线索编号"]), "reason": r.reason}
+            for r in rows
+            if r.outcome == "rejected"
+        ],
     }

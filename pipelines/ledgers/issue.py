@@ -26,10 +26,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, and_, delete, exists, insert, or_, select
 
-from pipelines.clues.moves import plan_move, write_moves
-from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS, make_event
-from pipelines.errors import BiduiError
+from pipelines.access.scope import Scope, mask_id
 from pipelines.catalog.feeds import load_feeds
+from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS, make_event
+from pipelines.clues.moves import plan_move, write_moves
+from pipelines.errors import BiduiError
 from pipelines.ledgers.workbook import (
     DATE_COLUMNS,
     FILL_IN_COLUMNS,
@@ -38,23 +39,22 @@ from pipelines.ledgers.workbook import (
     LOCKED_COLUMNS,
     write_ledger_workbook,
 )
-from pipelines.store.tables import clue_events, clues, ledger_issues, persons, region_reference
-from pipelines.access.scope import Scope, mask_id
 from pipelines.settings import Settings
+from pipelines.store.tables import clue_events, clues, ledger_issues, persons, region_reference
 
 __all__ = [
-    "LOCKED_COLUMNS",
-    "FILL_IN_COLUMNS",
-    "LEDGER_COLUMNS",
-    "FILL_IN_FIELDS",
     "DATE_COLUMNS",
     "EVIDENCE_LABELS",
-    "issue_ledgers",
+    "FILL_IN_COLUMNS",
+    "FILL_IN_FIELDS",
+    "LEDGER_COLUMNS",
+    "LOCKED_COLUMNS",
     "evidence_text",
-    "ledger_values",
+    "issue_ledgers",
     "ledger_file_name",
-    "load_region_names",
+    "ledger_values",
     "load_people",
+    "load_region_names",
 ]
 
 _LEDGER_ISSUE = and_(clue_events.c.action == "issue", clue_events.c.source == "ledger")
@@ -62,21 +62,64 @@ _LEDGER_ISSUE = and_(clue_events.c.action == "issue", clue_events.c.source == "l
 # Evidence field names of the rule headers (sql/rules) in Chinese; a name not listed here is looked
 # up among the evidence feed's own fields (pipelines/catalog/feeds.toml), else shown as it is.
 EVIDENCE_LABELS = {
-    "name": "姓名", "id_number": "身份证号", "birth_date": "出生日期", "hukou_name": "户籍姓名",
-    "hukou_state": "户籍人口状态", "hukou_birth_date": "户籍出生日期", "changed_on": "变动日期", "moved_to": "迁往地",
-    "member_rows": "成员记录数", "households": "所在户数", "household_nos": "所在户编号", "head_name": "户主姓名",
-    "head_id": "户主身份证号", "hukou_no": "户籍户号", "left_out_persons": "未识别人数", "left_out_name": "未识别人员姓名",
-    "left_out_id_number": "未识别人员身份证号", "schooling": "在校情况", "school_state": "学籍状态", "school": "学校",
-    "insured": "参保情况", "insurance_rows": "参保记录数", "last_year": "最近参保年度", "last_state": "最近参保状态",
-    "health": "健康状况", "illness_kind": "疾病类别", "disease": "疾病名称", "diagnosed_on": "确诊日期",
-    "grade": "危房等级", "renovation": "改造状态", "appraised_on": "鉴定日期", "appraisal_no": "鉴定编号",
-    "status": "脱贫状态", "exit_year": "脱贫年度", "identified_year": "识别年度", "relocated": "易地扶贫搬迁",
-    "moved_in": "搬迁入住", "income_per_capita": "人均纯收入", "dibao_income": "低保金", "size": "家庭人口数",
-    "poverty_line": "当年贫困线", "kind": "保障类别", "state": "保障状态", "persons": "保障人数",
-    "monthly_amount": "月保障金额", "owner_name": "房主姓名", "owner_id": "房主身份证号", "payroll_name": "供养人员姓名",
-    "employer": "工作单位", "hired_on": "入职日期", "enterprise_name": "企业名称", "enterprise_state": "企业状态",
-    "registered_capital": "注册资本", "founded_on": "成立日期", "plate_no": "号牌号码", "vehicle_type": "车辆类型",
-    "registered_on": "登记日期", "id_status": "身份证号问题",
+    "name": "姓名",
+    "id_number": "身份证号",
+    "birth_date": "出生日期",
+    "hukou_name": "户籍姓名",
+    "hukou_state": "户籍人口状态",
+    "hukou_birth_date": "户籍出生日期",
+    "changed_on": "变动日期",
+    "moved_to": "迁往地",
+    "member_rows": "成员记录数",
+    "households": "所在户数",
+    "household_nos": "所在户编号",
+    "head_name": "户主姓名",
+    "head_id": "户主身份证号",
+    "hukou_no": "户籍户号",
+    "left_out_persons": "未识别人数",
+    "left_out_name": "未识别人员姓名",
+    "left_out_id_number": "未识别人员身份证号",
+    "schooling": "在校情况",
+    "school_state": "学籍状态",
+    "school": "学校",
+    "insured": "参保情况",
+    "insurance_rows": "参保记录数",
+    "last_year": "最近参保年度",
+    "last_state": "最近参保状态",
+    "health": "健康状况",
+    "illness_kind": "疾病类别",
+    "disease": "疾病名称",
+    "diagnosed_on": "确诊日期",
+    "grade": "危房等级",
+    "renovation": "改造状态",
+    "appraised_on": "鉴定日期",
+    "appraisal_no": "鉴定编号",
+    "status": "脱贫状态",
+    "exit_year": "脱贫年度",
+    "identified_year": "识别年度",
+    "relocated": "易地扶贫搬迁",
+    "moved_in": "搬迁入住",
+    "income_per_capita": "人均纯收入",
+    "dibao_income": "低保金",
+    "size": "家庭人口数",
+    "poverty_line": "当年贫困线",
+    "kind": "保障类别",
+    "state": "保障状态",
+    "persons": "保障人数",
+    "monthly_amount": "月保障金额",
+    "owner_name": "房主姓名",
+    "owner_id": "房主身份证号",
+    "payroll_name": "供养人员姓名",
+    "employer": "工作单位",
+    "hired_on": "入职日期",
+    "enterprise_name": "企业名称",
+    "enterprise_state": "企业状态",
+    "registered_capital": "注册资本",
+    "founded_on": "成立日期",
+    "plate_no": "号牌号码",
+    "vehicle_type": "车辆类型",
+    "registered_on": "登记日期",
+    "id_status": "身份证号问题",
 }
 # Evidence fields holding ID numbers: masked like the 身份证号 column.
 _ID_FIELD = re.compile(r"(^|_)id(_number)?$")
@@ -84,6 +127,7 @@ _ID_TOKEN = re.compile(r"[0-9]{6}[0-9Xx*]{8,}[0-9Xx]")
 
 
 # --- the values of a row ----------------------------------------------------------------------
+
 
 def load_region_names(conn) -> dict[str, str]:
     """Region code (12 digits) → name, the whole reference (a prefecture holds a few thousand)."""
@@ -102,9 +146,10 @@ def load_people(conn, person_ids: Iterable[str | None]) -> dict[str, tuple[str |
     wanted = sorted({p for p in person_ids if p})
     people: dict[str, tuple[str | None, str | None]] = {}
     for start in range(0, len(wanted), 2000):  # SQLite caps the number of bound parameters
-        chunk = wanted[start:start + 2000]
-        rows = conn.execute(select(persons.c.person_id, persons.c.name, persons.c.id_number)
-                            .where(persons.c.person_id.in_(chunk)))
+        chunk = wanted[start : start + 2000]
+        rows = conn.execute(
+            select(persons.c.person_id, persons.c.name, persons.c.id_number).where(persons.c.person_id.in_(chunk))
+        )
         people.update({pid: (name, id_number) for pid, name, id_number in rows})
     return people
 
@@ -204,6 +249,7 @@ def ledger_file_name(county_name: str, county_code: str, issue_date: dt.date) ->
 
 # --- issuing ----------------------------------------------------------------------------------
 
+
 def _in_ledger_condition(issue_date: dt.date):
     """Clues that belong in the ledger of `issue_date` (see the module docstring)."""
     day = dt.datetime.combine(issue_date, dt.time())
@@ -212,7 +258,9 @@ def _in_ledger_condition(issue_date: dt.date):
     )
     reopen, later = clue_events.alias("reopen"), clue_events.alias("later")
     sent_since = exists().where(
-        (later.c.clue_id == reopen.c.clue_id) & (later.c.action == "issue") & (later.c.source == "ledger")
+        (later.c.clue_id == reopen.c.clue_id)
+        & (later.c.action == "issue")
+        & (later.c.source == "ledger")
         & (later.c.event_id > reopen.c.event_id)
     )
     reopened_unsent = select(reopen.c.clue_id).where((reopen.c.action == "reopen") & ~sent_since)
@@ -276,19 +324,22 @@ def issue_ledgers(
         condition &= clues.c.county_code.in_(wanted)
     with engine.connect() as conn:
         found = sorted(conn.execute(select(clues.c.county_code).where(condition).distinct()).scalars())
-    return [_issue_county(engine, scope, issue_date, county, condition, folder, rules_by_code, masked)
-            for county in found]
+    return [_issue_county(engine, scope, issue_date, county, condition, folder, rules_by_code, masked) for county in found]
 
 
-def _issue_county(engine: Engine, scope: Scope, issue_date: dt.date, county: str, condition, folder: Path,
-                  rules_by_code: dict, masked: bool) -> dict:
+def _issue_county(
+    engine: Engine, scope: Scope, issue_date: dt.date, county: str, condition, folder: Path, rules_by_code: dict, masked: bool
+) -> dict:
     at = dt.datetime.combine(issue_date, dt.datetime.now().time().replace(microsecond=0))
     folder.mkdir(parents=True, exist_ok=True)
     temp = None
     try:
         with engine.begin() as conn:
-            statement = (select(*(clues.c[c] for c in CLUE_COLUMNS))
-                         .where(condition & (clues.c.county_code == county)).order_by(clues.c.clue_id))
+            statement = (
+                select(*(clues.c[c] for c in CLUE_COLUMNS))
+                .where(condition & (clues.c.county_code == county))
+                .order_by(clues.c.clue_id)
+            )
             if conn.dialect.name == "postgresql":
                 statement = statement.with_for_update(of=clues)
             ledger = [dict(row) for row in conn.execute(statement).mappings()]
@@ -297,16 +348,32 @@ def _issue_county(engine: Engine, scope: Scope, issue_date: dt.date, county: str
             for i, clue in enumerate(ledger):
                 rule = rules_by_code.get(clue["rule"])
                 if clue["status"] == "new":
-                    after, event = plan_move(clue, "issue", {}, scope, at,
-                                             deadline_days=rule.deadline_days if rule else DEFAULT_DEADLINE_DAYS,
-                                             source="ledger")
+                    after, event = plan_move(
+                        clue,
+                        "issue",
+                        {},
+                        scope,
+                        at,
+                        deadline_days=rule.deadline_days if rule else DEFAULT_DEADLINE_DAYS,
+                        source="ledger",
+                    )
                     ledger[i] = after
                     moved.append(after)
                     events.append(event)
                 elif clue["clue_id"] not in sent:
                     carried += 1
-                    events.append(make_event(clue["clue_id"], "issue", "issued", "issued", scope, at,
-                                         note="重新打开的线索随台账下发", source="ledger"))
+                    events.append(
+                        make_event(
+                            clue["clue_id"],
+                            "issue",
+                            "issued",
+                            "issued",
+                            scope,
+                            at,
+                            note="重新打开的线索随台账下发",
+                            source="ledger",
+                        )
+                    )
             write_moves(conn, moved, events)
             regions = load_region_names(conn)
             people = load_people(conn, (c["person_id"] for c in ledger))
@@ -315,15 +382,21 @@ def _issue_county(engine: Engine, scope: Scope, issue_date: dt.date, county: str
             rows = []
             for clue in ledger:
                 values = ledger_values(clue, rules_by_code.get(clue["rule"]), regions, people, masked)
-                values.update(_township=(clue["village_code"] or "")[:9], _village=clue["village_code"] or "",
-                              _rule=clue["rule"])
+                values.update(_township=(clue["village_code"] or "")[:9], _village=clue["village_code"] or "", _rule=clue["rule"])
                 rows.append(values)
-            conn.execute(delete(ledger_issues).where((ledger_issues.c.county_code == county)
-                                                     & (ledger_issues.c.issue_date == issue_date)))
-            conn.execute(insert(ledger_issues).values(
-                county_code=county, issue_date=issue_date, file=str(final), clues=len(ledger),
-                issued_by=scope.user_name, issued_at=dt.datetime.now().replace(microsecond=0),
-            ))
+            conn.execute(
+                delete(ledger_issues).where((ledger_issues.c.county_code == county) & (ledger_issues.c.issue_date == issue_date))
+            )
+            conn.execute(
+                insert(ledger_issues).values(
+                    county_code=county,
+                    issue_date=issue_date,
+                    file=str(final),
+                    clues=len(ledger),
+                    issued_by=scope.user_name,
+                    issued_at=dt.datetime.now().replace(microsecond=0),
+                )
+            )
             temp = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"
             townships = {v["_township"]: _region_name(regions, v["_township"], 9) for v in rows}
             sheets = write_ledger_workbook(temp, county_name, issue_date, rows, townships, rules_by_code, masked)
@@ -333,8 +406,14 @@ def _issue_county(engine: Engine, scope: Scope, issue_date: dt.date, county: str
         if temp is not None and temp.exists():
             temp.unlink()
     return {
-        "county_code": county, "county_name": county_name, "issue_date": issue_date.isoformat(), "file": final,
-        "clues": len(ledger), "issued_now": len(moved), "carried_reopened": carried, "sheets": sheets,
+        "county_code": county,
+        "county_name": county_name,
+        "issue_date": issue_date.isoformat(),
+        "file": final,
+        "clues": len(ledger),
+        "issued_now": len(moved),
+        "carried_reopened": carried,
+        "sheets": sheets,
         "masked": masked,
     }
 
@@ -342,7 +421,13 @@ def _issue_county(engine: Engine, scope: Scope, issue_date: dt.date, county: str
 def _sent_that_day(conn, county: str, issue_date: dt.date) -> set[str]:
     """The county's clues a ledger already carried on `issue_date`."""
     day = dt.datetime.combine(issue_date, dt.time())
-    return set(conn.execute(select(clue_events.c.clue_id).where(
-        _LEDGER_ISSUE & (clue_events.c.at >= day) & (clue_events.c.at < day + dt.timedelta(days=1))
-        & clue_events.c.clue_id.in_(select(clues.c.clue_id).where(clues.c.county_code == county))
-    )).scalars())
+    return set(
+        conn.execute(
+            select(clue_events.c.clue_id).where(
+                _LEDGER_ISSUE
+                & (clue_events.c.at >= day)
+                & (clue_events.c.at < day + dt.timedelta(days=1))
+                & clue_events.c.clue_id.in_(select(clues.c.clue_id).where(clues.c.county_code == county))
+            )
+        ).scalars()
+    )

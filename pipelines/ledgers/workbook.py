@@ -16,30 +16,57 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 __all__ = [
-    "LOCKED_COLUMNS",
-    "FILL_IN_COLUMNS",
-    "LEDGER_COLUMNS",
-    "FILL_IN_FIELDS",
     "DATE_COLUMNS",
-    "LIST_SHEET",
+    "FILL_IN_COLUMNS",
+    "FILL_IN_FIELDS",
     "GUIDE_SHEET",
+    "LEDGER_COLUMNS",
+    "LIST_SHEET",
+    "LOCKED_COLUMNS",
     "sheet_names",
     "write_ledger_workbook",
 ]
 
-LOCKED_COLUMNS = ["线索编号", "规则", "问题描述", "乡镇", "村", "户编号", "姓名", "身份证号", "证据", "核实部门",
-                  "下发日期", "整改期限"]
+LOCKED_COLUMNS = [
+    "线索编号",
+    "规则",
+    "问题描述",
+    "乡镇",
+    "村",
+    "户编号",
+    "姓名",
+    "身份证号",
+    "证据",
+    "核实部门",
+    "下发日期",
+    "整改期限",
+]
 FILL_IN_COLUMNS = ["核实结果", "不属实原因", "整改措施", "整改完成日期", "核实人", "核实日期", "签字人", "签字日期"]
 LEDGER_COLUMNS = LOCKED_COLUMNS + FILL_IN_COLUMNS
 FILL_IN_FIELDS = {
-    "核实结果": "verdict", "不属实原因": "dismiss_reason", "整改措施": "rectification", "整改完成日期": "rectified_on",
-    "核实人": "verified_by", "核实日期": "verified_on", "签字人": "signed_by", "签字日期": "signed_on",
+    "核实结果": "verdict",
+    "不属实原因": "dismiss_reason",
+    "整改措施": "rectification",
+    "整改完成日期": "rectified_on",
+    "核实人": "verified_by",
+    "核实日期": "verified_on",
+    "签字人": "signed_by",
+    "签字日期": "signed_on",
 }
 DATE_COLUMNS = ("下发日期", "整改期限", "整改完成日期", "核实日期", "签字日期")
 LIST_SHEET = "可选原因"
 GUIDE_SHEET = "填写说明"
-_WIDTHS = {"线索编号": 13, "规则": 24, "问题描述": 32, "证据": 60, "身份证号": 20, "户编号": 20, "核实部门": 12,
-           "不属实原因": 30, "整改措施": 30}
+_WIDTHS = {
+    "线索编号": 13,
+    "规则": 24,
+    "问题描述": 32,
+    "证据": 60,
+    "身份证号": 20,
+    "户编号": 20,
+    "核实部门": 12,
+    "不属实原因": 30,
+    "整改措施": 30,
+}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -53,7 +80,7 @@ def sheet_names(townships: list[tuple[str, str]]) -> dict[str, str]:
         while candidate.casefold() in taken:
             n += 1
             suffix = f"({n})"
-            candidate = base[:31 - len(suffix)] + suffix
+            candidate = base[: 31 - len(suffix)] + suffix
         taken.add(candidate.casefold())
         names[code] = candidate
     return names
@@ -143,49 +170,85 @@ def _write_township(book, formats, name: str, rows: list[dict], reason_lists: di
     sheet.autofilter(0, 0, max(last, 1), len(LEDGER_COLUMNS) - 1)
     if last:
         _validations(sheet, rows, reason_lists)
-    sheet.protect("", {"autofilter": True, "format_columns": True, "format_rows": True,
-                       "select_locked_cells": True, "select_unlocked_cells": True})
+    sheet.protect(
+        "",
+        {
+            "autofilter": True,
+            "format_columns": True,
+            "format_rows": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
 
 
 def _validations(sheet, rows: list[dict], reason_lists: dict[str, str]) -> None:
     col = {c: i for i, c in enumerate(LEDGER_COLUMNS)}
     last = len(rows)
-    sheet.data_validation(1, col["核实结果"], last, col["核实结果"], {
-        "validate": "list", "source": ["属实", "不属实"],
-        "input_title": "核实结果", "input_message": "请选择：属实 或 不属实",
-        "error_title": "核实结果", "error_message": "只能选择“属实”或“不属实”",
-    })
+    sheet.data_validation(
+        1,
+        col["核实结果"],
+        last,
+        col["核实结果"],
+        {
+            "validate": "list",
+            "source": ["属实", "不属实"],
+            "input_title": "核实结果",
+            "input_message": "请选择：属实 或 不属实",
+            "error_title": "核实结果",
+            "error_message": "只能选择“属实”或“不属实”",
+        },
+    )
     # Rows are sorted by rule, so each rule's rows form one block with its own reason list.
     start = 1
     for r in range(1, last + 1):
         code = rows[r - 1]["_rule"]
         if r == last or rows[r]["_rule"] != code:
             if code in reason_lists:
-                sheet.data_validation(start, col["不属实原因"], r, col["不属实原因"], {
-                    "validate": "list", "source": reason_lists[code],
-                    "input_title": "不属实原因", "input_message": "核实不属实时，从本规则的可选原因中选择",
-                    "error_title": "不属实原因", "error_message": "请从下拉框中选择本规则的不属实原因",
-                })
+                sheet.data_validation(
+                    start,
+                    col["不属实原因"],
+                    r,
+                    col["不属实原因"],
+                    {
+                        "validate": "list",
+                        "source": reason_lists[code],
+                        "input_title": "不属实原因",
+                        "input_message": "核实不属实时，从本规则的可选原因中选择",
+                        "error_title": "不属实原因",
+                        "error_message": "请从下拉框中选择本规则的不属实原因",
+                    },
+                )
             start = r + 1
     for column in ("整改完成日期", "核实日期", "签字日期"):
-        sheet.data_validation(1, col[column], last, col[column], {
-            "validate": "date", "criteria": "between",
-            "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2099, 12, 31),
-            "input_title": column, "input_message": "日期，例如 2026-11-20",
-            "error_title": column, "error_message": "请填写有效日期，例如 2026-11-20",
-        })
+        sheet.data_validation(
+            1,
+            col[column],
+            last,
+            col[column],
+            {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": dt.date(2000, 1, 1),
+                "maximum": dt.date(2099, 12, 31),
+                "input_title": column,
+                "input_message": "日期，例如 2026-11-20",
+                "error_title": column,
+                "error_message": "请填写有效日期，例如 2026-11-20",
+            },
+        )
 
 
-def write_ledger_workbook(path: Path, county: str, issue_date: dt.date, rows: list[dict], townships: dict[str, str],
-                          rules_by_code: dict, masked: bool) -> list[str]:
+def write_ledger_workbook(
+    path: Path, county: str, issue_date: dt.date, rows: list[dict], townships: dict[str, str], rules_by_code: dict, masked: bool
+) -> list[str]:
     """Write a county's ledger to `path`. `rows`: ledger_values plus _township, _village, _rule;
     `townships`: township code → name. Returns the township sheet names in order."""
     by_township: dict[str, list[dict]] = {}
     for values in sorted(rows, key=lambda v: (v["_township"], v["_rule"], v["_village"], v["线索编号"])):
         by_township.setdefault(values["_township"], []).append(values)
     names = sheet_names([(code, townships.get(code) or code) for code in by_township])
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False})
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
     try:
         formats = _formats(book)
         _write_guide(book, formats, county, issue_date, {names[c]: len(v) for c, v in by_township.items()}, masked)

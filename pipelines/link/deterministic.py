@@ -14,7 +14,7 @@ import pandas as pd
 
 from matchers import people
 
-__all__ = ["build_id_links", "build_household_map", "spine_coverage", "borrowed_id_share"]
+__all__ = ["borrowed_id_share", "build_household_map", "build_id_links", "spine_coverage"]
 
 
 def _agree(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -55,9 +55,7 @@ def build_id_links(rows: pd.DataFrame, forbidden: set[tuple[int, int]] = frozens
     birth = rows["birth_date"].to_numpy(dtype=object)
     spine_birth = np.where(pd.notna(birth), birth, rows["id_birth_date"].to_numpy(dtype=object))
     agrees = (
-        _agree(norm[rows_in], norm[hukou])
-        | _agree(pinyin[rows_in], pinyin[hukou])
-        | _agree(birth[rows_in], spine_birth[hukou])
+        _agree(norm[rows_in], norm[hukou]) | _agree(pinyin[rows_in], pinyin[hukou]) | _agree(birth[rows_in], spine_birth[hukou])
     )
     if forbidden:
         agrees &= np.array([(int(r), int(h)) not in forbidden for r, h in zip(rows_in, hukou)], dtype=bool)

@@ -28,7 +28,6 @@ import pandas as pd
 
 from matchers import people
 from matchers.clustering import build_cluster_ids
-
 from pipelines.link.deterministic import borrowed_id_share, build_household_map, build_id_links, spine_coverage
 from pipelines.link.probabilistic import (
     Scored,
@@ -40,13 +39,27 @@ from pipelines.link.probabilistic import (
 )
 from pipelines.settings import Settings
 
-__all__ = ["LinkResult", "LINK_COLUMNS", "REVIEW_COLUMNS", "link_person_rows"]
+__all__ = ["LINK_COLUMNS", "REVIEW_COLUMNS", "LinkResult", "link_person_rows"]
 
 LINK_COLUMNS = [
-    "feed", "record_key", "cluster", "method", "probability", "match_weight", "anchor_feed", "anchor_key", "levels",
+    "feed",
+    "record_key",
+    "cluster",
+    "method",
+    "probability",
+    "match_weight",
+    "anchor_feed",
+    "anchor_key",
+    "levels",
 ]
 REVIEW_COLUMNS = [
-    "feed", "record_key", "candidate_feed", "candidate_key", "probability", "match_weight", "levels",
+    "feed",
+    "record_key",
+    "candidate_feed",
+    "candidate_key",
+    "probability",
+    "match_weight",
+    "levels",
 ]
 # How strongly an edge holds when the conflict rule has to choose: decisions, then IDs, then scores.
 _DECISION_SCORE = 1e12
@@ -82,6 +95,7 @@ class _Clock:
 
 
 # --- decisions ---------------------------------------------------------------------------------
+
 
 def _positions(rows: pd.DataFrame, feeds: pd.Series, keys: pd.Series) -> np.ndarray:
     """Row position of each (feed, record_key), -1 when not among tonight's rows."""
@@ -121,6 +135,7 @@ def _banned_pairs(
 
 # --- frames ------------------------------------------------------------------------------------
 
+
 def _levels_json(scored: Scored, at: np.ndarray) -> list[str]:
     """{comparison: level, ..., "tf_u": {comparison: term-frequency u}} per pair, as JSON."""
     names = list(scored.gamma.columns)
@@ -136,7 +151,11 @@ def _levels_json(scored: Scored, at: np.ndarray) -> list[str]:
 
 
 def _review_frame(
-    rows: pd.DataFrame, residual: np.ndarray, spine: np.ndarray, scored: Scored, posterior: np.ndarray,
+    rows: pd.DataFrame,
+    residual: np.ndarray,
+    spine: np.ndarray,
+    scored: Scored,
+    posterior: np.ndarray,
     decision: np.ndarray,
 ) -> pd.DataFrame:
     """The few most probable candidates of every row left for review."""
@@ -194,8 +213,15 @@ def _clusters(
     return clusters, anchor, method, len(refused)
 
 
-def _links_frame(rows: pd.DataFrame, clusters: np.ndarray, anchor: np.ndarray, method: np.ndarray,
-                 probability: np.ndarray, weight: np.ndarray, levels: np.ndarray) -> pd.DataFrame:
+def _links_frame(
+    rows: pd.DataFrame,
+    clusters: np.ndarray,
+    anchor: np.ndarray,
+    method: np.ndarray,
+    probability: np.ndarray,
+    weight: np.ndarray,
+    levels: np.ndarray,
+) -> pd.DataFrame:
     feeds, keys = rows["feed"].to_numpy(dtype=object), rows["record_key"].to_numpy(dtype=object)
     has_anchor = anchor >= 0
     at = np.maximum(anchor, 0)
@@ -220,6 +246,7 @@ def _sample(rng: np.random.Generator, positions: np.ndarray, size: int) -> np.nd
 
 
 # --- the whole linkage -------------------------------------------------------------------------
+
 
 def link_person_rows(rows: pd.DataFrame, decisions: pd.DataFrame | None, settings: Settings) -> LinkResult:
     """Link the night's person rows (pipelines.link.person_rows) into persons; see the module docstring.
@@ -263,9 +290,7 @@ def link_person_rows(rows: pd.DataFrame, decisions: pd.DataFrame | None, setting
     banned = _banned_pairs(forbidden, anchor, residual, spine) if forbidden else set()
     listed = build_listed(rows, anchor)
     id_exact_u = min(borrowed_id_share(rows, anchor) / max(len(spine), 1), 0.5)
-    scored = score_candidates(
-        left, right, settled, random_left, listed, prior, banned, {"id_number": id_exact_u}, right_only
-    )
+    scored = score_candidates(left, right, settled, random_left, listed, prior, banned, {"id_number": id_exact_u}, right_only)
     clock.seconds.update(scored.seconds)
     clock._last = time.perf_counter()
     none_weight = math.log2((1.0 - coverage) + coverage * people.UNBLOCKED_SHARE)

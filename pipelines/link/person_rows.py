@@ -21,7 +21,7 @@ from pipelines.settings import Settings
 from pipelines.standardise.ids import standardise_ids
 from pipelines.standardise.names import standardise_names
 
-__all__ = ["RowSource", "ROW_SOURCES", "PERSON_ROW_COLUMNS", "build_person_rows", "standardise_person_rows"]
+__all__ = ["PERSON_ROW_COLUMNS", "ROW_SOURCES", "RowSource", "build_person_rows", "standardise_person_rows"]
 
 
 @dataclass(frozen=True)
@@ -44,18 +44,25 @@ class RowSource:
 
 # hukou first: it is the spine the other rows are linked to.
 ROW_SOURCES: tuple[RowSource, ...] = (
-    RowSource("hukou", "person", "person_no", "name", "id_number", "sex", "birth_date", "village_code",
-              ("hukou", "hukou_no")),
-    RowSource("poverty_members", "person", "member_no", "name", "id_number", "sex", "birth_date", None,
-              ("poverty", "household_no")),
-    RowSource("poverty_households", "household_head", "household_no", "head_name", "head_id", None, None,
-              "village_code", ("poverty", "household_no")),
-    RowSource("medical_insurance", "person", "insured_no", "name", "id_number", None, None, "village_code",
-              period="year"),
+    RowSource("hukou", "person", "person_no", "name", "id_number", "sex", "birth_date", "village_code", ("hukou", "hukou_no")),
+    RowSource(
+        "poverty_members", "person", "member_no", "name", "id_number", "sex", "birth_date", None, ("poverty", "household_no")
+    ),
+    RowSource(
+        "poverty_households",
+        "household_head",
+        "household_no",
+        "head_name",
+        "head_id",
+        None,
+        None,
+        "village_code",
+        ("poverty", "household_no"),
+    ),
+    RowSource("medical_insurance", "person", "insured_no", "name", "id_number", None, None, "village_code", period="year"),
     RowSource("illness_registry", "person", "registry_no", "name", "id_number"),
     RowSource("school_enrolment", "person", "student_no", "name", "id_number", "sex", "birth_date", "village_code"),
-    RowSource("minimum_living", "person", "person_no", "name", "id_number", None, None, "village_code",
-              ("case", "case_no")),
+    RowSource("minimum_living", "person", "person_no", "name", "id_number", None, None, "village_code", ("case", "case_no")),
     RowSource("dangerous_housing", "owner", "appraisal_no", "owner_name", "owner_id", None, None, "village_code"),
     RowSource("public_payroll", "person", "person_no", "name", "id_number"),
     RowSource("enterprise_registry", "legal_rep", "credit_code", "legal_rep_name", "legal_rep_id"),
@@ -63,8 +70,24 @@ ROW_SOURCES: tuple[RowSource, ...] = (
 )
 
 PERSON_ROW_COLUMNS = [
-    "feed", "record_key", "role", "name", "name_norm", "name_pinyin", "name_initials", "id_raw", "id_clean",
-    "id_status", "id18", "birth_date", "id_birth_date", "sex", "id_sex", "village_code", "household_ref", "period",
+    "feed",
+    "record_key",
+    "role",
+    "name",
+    "name_norm",
+    "name_pinyin",
+    "name_initials",
+    "id_raw",
+    "id_clean",
+    "id_status",
+    "id18",
+    "birth_date",
+    "id_birth_date",
+    "sex",
+    "id_sex",
+    "village_code",
+    "household_ref",
+    "period",
 ]
 
 _SEXES = {"男": "男", "女": "女", "男性": "男", "女性": "女"}

@@ -25,24 +25,36 @@ from matchers.comparisons import MISSING, build_comparison_vectors
 
 __all__ = [
     "SIDE_COLUMNS",
-    "Scored",
     "Listed",
-    "build_side",
-    "mangled_lead",
+    "Scored",
     "build_listed",
-    "listed_levels",
-    "listed_u",
-    "compare_pairs",
-    "estimate_model",
-    "term_frequency_u",
-    "score_candidates",
+    "build_side",
     "candidate_posteriors",
     "choose_candidates",
+    "compare_pairs",
+    "estimate_model",
+    "listed_levels",
+    "listed_u",
+    "mangled_lead",
+    "score_candidates",
+    "term_frequency_u",
 ]
 
 SIDE_COLUMNS = [
-    "row", "feed", "name_norm", "name_pinyin", "surname", "id_key", "id_lead", "birth_date", "sex", "village_code", "county",
-    "hukou_no", "household_hukou_no", "pinyin_no_region",
+    "row",
+    "feed",
+    "name_norm",
+    "name_pinyin",
+    "surname",
+    "id_key",
+    "id_lead",
+    "birth_date",
+    "sex",
+    "village_code",
+    "county",
+    "hukou_no",
+    "household_hukou_no",
+    "pinyin_no_region",
 ]
 # Broken IDs still worth comparing digit by digit; an Excel-mangled one has lost its digits.
 _COMPARABLE_BROKEN = ("bad_checksum", "bad_birthdate", "bad_chars", "bad_length")
@@ -162,8 +174,7 @@ def listed_levels(listed: Listed, rows: np.ndarray, spine: np.ndarray, settled: 
     levels = np.where(count > 0, 0, 1).astype(np.int8)
     feed = np.where(slot >= 0, listed.slot_feed[np.maximum(slot, 0)], None)
     return {
-        people.listed_comparison(name): np.where(feed == name, levels, MISSING).astype(np.int8)
-        for name in people.LISTED_FEEDS
+        people.listed_comparison(name): np.where(feed == name, levels, MISSING).astype(np.int8) for name in people.LISTED_FEEDS
     }
 
 
@@ -367,9 +378,7 @@ def candidate_posteriors(a: np.ndarray, weights: np.ndarray, n_left: int, none_w
     return scaled / total[a]
 
 
-def choose_candidates(
-    a: np.ndarray, posteriors: np.ndarray, n_left: int
-) -> tuple[np.ndarray, np.ndarray]:
+def choose_candidates(a: np.ndarray, posteriors: np.ndarray, n_left: int) -> tuple[np.ndarray, np.ndarray]:
     """Per left row: (index of its most probable pair or -1, "link" | "review" | "none").
 
     A row links when that pair's posterior reaches people.UPPER; from people.LOWER up it is for review.

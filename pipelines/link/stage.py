@@ -11,8 +11,9 @@ import datetime as dt
 import json
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,9 @@ def _decisions_for_linker(decisions: pd.DataFrame) -> pd.DataFrame | None:
     return decisions[["feed", "record_key", "candidate_feed", "candidate_key", "decision"]] if len(decisions) else None
 
 
-def link_night(settings: Settings, delivery_date: str | dt.date, progress: Progress | None = None, linker: Linker | None = None) -> dict:
+def link_night(
+    settings: Settings, delivery_date: str | dt.date, progress: Progress | None = None, linker: Linker | None = None
+) -> dict:
     """Link one ingested night into the base map; returns a JSON-serialisable summary.
 
     Linking the same night again with the same data and decisions changes nothing.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
-from pipelines.link.stage import link_night
 from pipelines.clues.stage import run_clue_night
 from pipelines.errors import BiduiError
 from pipelines.ingest.delivery import ingest_delivery
+from pipelines.link.stage import link_night
 from pipelines.settings import Settings
 from pipelines.validate.stage import finish_validation, validate_feed
 
@@ -61,6 +61,11 @@ def run_night(
     if progress:
         progress("完成", 1.0)
     return {
-        "ingest": summary, "checks": checks, "report": report, "link": linked, "link_error": link_error,
-        "clues": clues, "clue_error": clue_error,
+        "ingest": summary,
+        "checks": checks,
+        "report": report,
+        "link": linked,
+        "link_error": link_error,
+        "clues": clues,
+        "clue_error": clue_error,
     }

@@ -16,22 +16,27 @@ import pandas as pd
 from pipelines.catalog.feeds import load_feeds
 
 __all__ = [
-    "write_validation_report",
-    "build_report_html",
-    "build_report_json",
-    "build_findings_csv",
-    "mask_id",
-    "status_text",
     "CHECK_TEXT",
     "SAMPLE_PER_FEED",
+    "build_findings_csv",
+    "build_report_html",
+    "build_report_json",
+    "mask_id",
+    "status_text",
+    "write_validation_report",
 ]
 
 TEMPLATE = Path(__file__).parent / "templates" / "validation.html"
 SAMPLE_PER_FEED = 200
 FINDING_KEYS = ["feed", "record_key", "row_no", "field", "check", "severity", "value", "message"]
 CSV_HEADERS = {
-    "feed": "数据项", "record_key": "记录编号", "field": "字段", "check": "检查",
-    "severity": "严重程度", "value": "原值", "message": "说明",
+    "feed": "数据项",
+    "record_key": "记录编号",
+    "field": "字段",
+    "check": "检查",
+    "severity": "严重程度",
+    "value": "原值",
+    "message": "说明",
 }
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
 SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
@@ -116,8 +121,7 @@ def _masked(findings: pd.DataFrame, id_fields: set[tuple[str, str]]) -> pd.DataF
         raw = out.loc[flagged, "value"].astype(str)
         masked = (raw.str[:6] + "********" + raw.str[-4:]).where(raw.str.len() > 10, "********")
         out.loc[flagged, "message"] = [
-            m.replace(r, k) if isinstance(m, str) else m
-            for m, r, k in zip(out.loc[flagged, "message"], raw, masked)
+            m.replace(r, k) if isinstance(m, str) else m for m, r, k in zip(out.loc[flagged, "message"], raw, masked)
         ]
         out.loc[flagged, "value"] = masked
     return out
@@ -169,15 +173,18 @@ def build_findings_csv(findings: pd.DataFrame) -> str:
     body = _normalised(findings)
     body = _masked(body, _id_fields(body))
     titles, headers = _labels()
-    table = pd.DataFrame({
-        "数据项": [titles.get(f, f) for f in body["feed"]],
-        "记录编号": body["record_key"].map(_excel_text),
-        "字段": [headers.get((f, c), c) for f, c in zip(body["feed"], body["field"])],
-        "检查": [CHECK_TEXT.get(c, c) for c in body["check"]],
-        "严重程度": [SEVERITY_TEXT.get(s, s) for s in body["severity"]],
-        "原值": body["value"].map(_excel_text),
-        "说明": body["message"],
-    }, columns=list(CSV_HEADERS.values()))
+    table = pd.DataFrame(
+        {
+            "数据项": [titles.get(f, f) for f in body["feed"]],
+            "记录编号": body["record_key"].map(_excel_text),
+            "字段": [headers.get((f, c), c) for f, c in zip(body["feed"], body["field"])],
+            "检查": [CHECK_TEXT.get(c, c) for c in body["check"]],
+            "严重程度": [SEVERITY_TEXT.get(s, s) for s in body["severity"]],
+            "原值": body["value"].map(_excel_text),
+            "说明": body["message"],
+        },
+        columns=list(CSV_HEADERS.values()),
+    )
     return table.to_csv(index=False, lineterminator="\r\n")
 
 
@@ -199,17 +206,19 @@ def _summary_section(feeds: list[dict], errors: dict[str, int], warnings: dict[s
     rows, classes = [], []
     for feed in feeds:
         name = feed.get("feed")
-        rows.append([
-            f"<td>{_e(feed.get('title') or name)}</td>",
-            f'<td class="status">{_e(status_text(feed))}</td>',
-            f"<td>{_e(feed.get('source_file') or '-')}</td>",
-            f"<td>{_e(feed.get('encoding') or '-')}</td>",
-            f'<td class="num">{_e(feed.get("rows") if feed.get("rows") is not None else "-")}</td>',
-            f'<td class="num">{_e(feed.get("bad_rows") if feed.get("bad_rows") is not None else "-")}</td>',
-            f'<td class="num">{errors.get(name, 0)}</td>',
-            f'<td class="num">{warnings.get(name, 0)}</td>',
-            f"<td>{_e(feed.get('effective_date') or '-')}</td>",
-        ])
+        rows.append(
+            [
+                f"<td>{_e(feed.get('title') or name)}</td>",
+                f'<td class="status">{_e(status_text(feed))}</td>',
+                f"<td>{_e(feed.get('source_file') or '-')}</td>",
+                f"<td>{_e(feed.get('encoding') or '-')}</td>",
+                f'<td class="num">{_e(feed.get("rows") if feed.get("rows") is not None else "-")}</td>',
+                f'<td class="num">{_e(feed.get("bad_rows") if feed.get("bad_rows") is not None else "-")}</td>',
+                f'<td class="num">{errors.get(name, 0)}</td>',
+                f'<td class="num">{warnings.get(name, 0)}</td>',
+                f"<td>{_e(feed.get('effective_date') or '-')}</td>",
+            ]
+        )
         classes.append(f"status-{_e(feed.get('status'))}")
     head = ["数据项", "状态", "文件", "编码", "行数", "有错误的行", "错误", "警告", "本次使用的数据日期"]
     return "<h2>各数据项接收情况</h2>\n" + _table(head, rows, classes)
@@ -222,37 +231,46 @@ def _counts_section(findings: pd.DataFrame, titles: dict[str, str]) -> str:
     for feed, checks in _counts(findings).items():
         for check, by_severity in checks.items():
             for severity, n in by_severity.items():
-                rows.append([
-                    f"<td>{_e(titles.get(feed, feed))}</td>",
-                    f"<td>{_e(CHECK_TEXT.get(check, check))}（{_e(check)}）</td>",
-                    f'<td class="{_e(severity)}">{_e(SEVERITY_TEXT.get(severity, severity))}</td>',
-                    f'<td class="num">{n}</td>',
-                ])
+                rows.append(
+                    [
+                        f"<td>{_e(titles.get(feed, feed))}</td>",
+                        f"<td>{_e(CHECK_TEXT.get(check, check))}（{_e(check)}）</td>",
+                        f'<td class="{_e(severity)}">{_e(SEVERITY_TEXT.get(severity, severity))}</td>',
+                        f'<td class="num">{n}</td>',
+                    ]
+                )
     return "<h2>问题统计（数据项 × 检查）</h2>\n" + _table(["数据项", "检查", "严重程度", "条数"], rows)
 
 
-def _samples_section(findings: pd.DataFrame, feed_order: list[str], titles: dict[str, str],
-                     headers: dict[tuple[str, str], str]) -> str:
+def _samples_section(
+    findings: pd.DataFrame, feed_order: list[str], titles: dict[str, str], headers: dict[tuple[str, str], str]
+) -> str:
     parts = ["<h2>问题示例</h2>"]
     present = list(dict.fromkeys([f for f in feed_order if f in set(findings["feed"])] + list(findings["feed"].unique())))
     for feed in present:
         rows_of_feed = findings[findings["feed"] == feed]
         # Errors first: they decide what the night can use.
-        ordered = pd.concat([rows_of_feed[rows_of_feed["severity"] == "error"],
-                             rows_of_feed[rows_of_feed["severity"] != "error"]])
+        ordered = pd.concat(
+            [rows_of_feed[rows_of_feed["severity"] == "error"], rows_of_feed[rows_of_feed["severity"] != "error"]]
+        )
         sample = ordered.head(SAMPLE_PER_FEED)
-        rows = [[
-            f'<td class="num">{_e(r.row_no)}</td>',
-            f"<td>{_e(r.record_key)}</td>",
-            f"<td>{_e(headers.get((feed, r.field), r.field))}</td>",
-            f"<td>{_e(CHECK_TEXT.get(r.check, r.check))}</td>",
-            f'<td class="{_e(r.severity)}">{_e(SEVERITY_TEXT.get(r.severity, r.severity))}</td>',
-            f"<td>{_e(r.value)}</td>",
-            f"<td>{_e(r.message)}</td>",
-        ] for r in sample.itertuples(index=False)]
+        rows = [
+            [
+                f'<td class="num">{_e(r.row_no)}</td>',
+                f"<td>{_e(r.record_key)}</td>",
+                f"<td>{_e(headers.get((feed, r.field), r.field))}</td>",
+                f"<td>{_e(CHECK_TEXT.get(r.check, r.check))}</td>",
+                f'<td class="{_e(r.severity)}">{_e(SEVERITY_TEXT.get(r.severity, r.severity))}</td>',
+                f"<td>{_e(r.value)}</td>",
+                f"<td>{_e(r.message)}</td>",
+            ]
+            for r in sample.itertuples(index=False)
+        ]
         note = f'<p class="note">共 {len(rows_of_feed)} 条，以下列出前 {len(sample)} 条（错误在前）；全部明细见 validation_findings.csv。</p>'
-        parts.append(f"<h3>{_e(titles.get(feed, feed))}</h3>\n{note}\n"
-                     + _table(["行号", "记录编号", "字段", "检查", "严重程度", "原值", "说明"], rows))
+        parts.append(
+            f"<h3>{_e(titles.get(feed, feed))}</h3>\n{note}\n"
+            + _table(["行号", "记录编号", "字段", "检查", "严重程度", "原值", "说明"], rows)
+        )
     if len(parts) == 1:
         parts.append("<p>本次未发现问题。</p>")
     return "\n".join(parts)
@@ -294,8 +312,7 @@ def _stage(path: Path, data: bytes) -> Path:
     return Path(temp)
 
 
-def write_validation_report(delivery_date: str, feeds: list[dict], findings: pd.DataFrame,
-                            out_dir: Path) -> dict[str, Path]:
+def write_validation_report(delivery_date: str, feeds: list[dict], findings: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
     """Write validation.html, validation.json and validation_findings.csv into `out_dir`.
 
     Everything is built and staged in temporary files first, then renamed into place, so a failure

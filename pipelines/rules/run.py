@@ -29,24 +29,24 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from pipelines import store
-from pipelines.errors import BiduiError
 from pipelines.catalog.feeds import load_feeds
-from pipelines.store.tables import feed_tables, links
+from pipelines.errors import BiduiError
 from pipelines.link.person_rows import ROW_SOURCES
 from pipelines.rules.views import NightViews, open_night_views
 from pipelines.settings import Settings
+from pipelines.store.tables import feed_tables, links
 
 __all__ = [
-    "DEFAULT_RULES_DIR",
     "CATEGORIES",
-    "SUBJECTS",
+    "DEFAULT_RULES_DIR",
     "FIRED_COLUMNS",
     "OUTPUT_COLUMNS",
+    "SUBJECTS",
     "Helper",
     "Rule",
     "RuleRun",
-    "load_rules",
     "load_helpers",
+    "load_rules",
     "parse_header",
     "run_rules",
 ]
@@ -55,19 +55,40 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "sql" / "rules"
 CATEGORIES = ("错评", "漏评", "错退", "三保障", "数据质量")
 SUBJECTS = ("person", "household")
 FIRED_COLUMNS = [
-    "rule", "subject_feed", "subject_key", "person_id", "household_code", "household_no", "village_code",
-    "department", "evidence",
+    "rule",
+    "subject_feed",
+    "subject_key",
+    "person_id",
+    "household_code",
+    "household_no",
+    "village_code",
+    "department",
+    "evidence",
 ]
 # What every rule query returns besides its ev_<name> columns.
 OUTPUT_COLUMNS = [
-    "subject_feed", "subject_key", "person_id", "household_code", "household_no", "village_code",
-    "evidence_feed", "evidence_key",
+    "subject_feed",
+    "subject_key",
+    "person_id",
+    "household_code",
+    "household_no",
+    "village_code",
+    "evidence_feed",
+    "evidence_key",
 ]
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,7}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_KEYS = {
-    "code": str, "name": str, "category": str, "department": str, "deadline_days": int, "subject": str,
-    "feeds": list, "description": str, "evidence": list, "dismiss_reasons": list,
+    "code": str,
+    "name": str,
+    "category": str,
+    "department": str,
+    "deadline_days": int,
+    "subject": str,
+    "feeds": list,
+    "description": str,
+    "evidence": list,
+    "dismiss_reasons": list,
 }
 _RULE_OPTIONAL = {"standardised": list, "age_ranges": dict}
 _HELPER_KEYS = {"view": str, "feeds": list, "description": str}
@@ -121,6 +142,7 @@ class RuleRun:
 
 # --- loading ---------------------------------------------------------------------------------
 
+
 def parse_header(path: Path) -> tuple[dict, str]:
     """The TOML header (leading `--` lines) and the query after it; Chinese errors name the file."""
     text = Path(path).read_text(encoding="utf-8")
@@ -130,7 +152,7 @@ def parse_header(path: Path) -> tuple[dict, str]:
         if not line.startswith("--"):
             break
         header_lines.append(line[3:] if line.startswith("-- ") else line[2:])
-    body = "\n".join(lines[len(header_lines):]).strip().rstrip(";").strip()
+    body = "\n".join(lines[len(header_lines) :]).strip().rstrip(";").strip()
     try:
         header = tomllib.loads("\n".join(header_lines))
     except tomllib.TOMLDecodeError as exc:
@@ -185,8 +207,12 @@ def load_helpers(rules_dir: Path = DEFAULT_RULES_DIR) -> dict[str, Helper]:
         if not _NAME.match(view) or path.stem != f"_{view}":
             raise BiduiError(f"规则文件 {path} 的 view 应为小写英文名，并与文件名一致（_{view}.sql）")
         helpers[view] = Helper(
-            view=view, feeds=_feeds(path, header, known), description=header["description"], sql=body,
-            path=path, indexes=_text_list(path, header, "indexes"),
+            view=view,
+            feeds=_feeds(path, header, known),
+            description=header["description"],
+            sql=body,
+            path=path,
+            indexes=_text_list(path, header, "indexes"),
         )
     return helpers
 
@@ -195,7 +221,9 @@ def _age_ranges(path: Path, header: dict) -> dict[str, tuple[int, int]]:
     ranges = {}
     for name, bounds in header.get("age_ranges", {}).items():
         ok = (
-            _NAME.match(name) and isinstance(bounds, list) and len(bounds) == 2
+            _NAME.match(name)
+            and isinstance(bounds, list)
+            and len(bounds) == 2
             and all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in bounds)
             and bounds[0] <= bounds[1]
         )
@@ -227,22 +255,28 @@ def _rule(path: Path, header: dict, body: str, helpers: dict[str, Helper], known
     standardised = _text_list(path, header, "standardised")
     outside = [feed for feed in standardised if feed not in feeds or feed not in _PERSON_FEEDS]
     if outside:
-        raise BiduiError(
-            f"规则文件 {path} 的 standardised 只能列 feeds 中描述人员的数据源：{'、'.join(outside)}"
-        )
+        raise BiduiError(f"规则文件 {path} 的 standardised 只能列 feeds 中描述人员的数据源：{'、'.join(outside)}")
     used = tuple(h for name, h in helpers.items() if re.search(rf"\bcur_{name}\b", body))
     for helper in used:
         lacking = [feed for feed in helper.feeds if feed not in feeds]
         if lacking:
-            raise BiduiError(
-                f"规则文件 {path} 用到 cur_{helper.view}，其 feeds 还须列出：{'、'.join(lacking)}"
-            )
+            raise BiduiError(f"规则文件 {path} 用到 cur_{helper.view}，其 feeds 还须列出：{'、'.join(lacking)}")
     return Rule(
-        code=code, name=header["name"], category=header["category"], department=header["department"],
-        deadline_days=header["deadline_days"], subject=header["subject"], feeds=feeds,
-        description=header["description"], evidence=evidence,
-        dismiss_reasons=_text_list(path, header, "dismiss_reasons", minimum=3), sql=body, path=path,
-        standardised=standardised, age_ranges=_age_ranges(path, header), helpers=used,
+        code=code,
+        name=header["name"],
+        category=header["category"],
+        department=header["department"],
+        deadline_days=header["deadline_days"],
+        subject=header["subject"],
+        feeds=feeds,
+        description=header["description"],
+        evidence=evidence,
+        dismiss_reasons=_text_list(path, header, "dismiss_reasons", minimum=3),
+        sql=body,
+        path=path,
+        standardised=standardised,
+        age_ranges=_age_ranges(path, header),
+        helpers=used,
     )
 
 
@@ -266,10 +300,11 @@ def load_rules(rules_dir: Path = DEFAULT_RULES_DIR) -> list[Rule]:
 
 # --- running ---------------------------------------------------------------------------------
 
+
 def _feed_titles(settings: Settings) -> dict[str, str]:
     try:
         return {name: spec.title for name, spec in load_feeds(settings.feeds_config).items()}
-    except Exception:  # noqa: BLE001 - titles only decorate a message
+    except Exception:
         return {}
 
 
@@ -300,7 +335,8 @@ def _fired_frame(rule: Rule, frame: pd.DataFrame) -> pd.DataFrame:
                 "record_key": _evidence_value(row[1]),
                 "fields": {name: _evidence_value(v) for name, v in zip(rule.evidence, row[2:], strict=True)},
             },
-            ensure_ascii=False, sort_keys=True,
+            ensure_ascii=False,
+            sort_keys=True,
         )
         for row in frame[["evidence_feed", "evidence_key", *evidence_columns]].itertuples(index=False, name=None)
     ]
@@ -315,9 +351,14 @@ def _fired_frame(rule: Rule, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _night_has_links(engine: Engine, day: dt.date) -> bool:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(
-            select(links.c.record_key).where(links.c.delivery_date == day).limit(1).subquery()
-        )).scalar() > 0
+        return (
+            conn.execute(
+                select(func.count()).select_from(
+                    select(links.c.record_key).where(links.c.delivery_date == day).limit(1).subquery()
+                )
+            ).scalar()
+            > 0
+        )
 
 
 def run_rules(
@@ -345,7 +386,10 @@ def run_rules(
         if rule not in runnable:
             absent = [f"{feed}（{titles.get(feed, feed)}）" for feed in rule.feeds if not snapshots[feed]]
             runs[rule.code] = {
-                "rule": rule.code, "status": "skipped", "fired": None, "seconds": 0.0,
+                "rule": rule.code,
+                "status": "skipped",
+                "fired": None,
+                "seconds": 0.0,
                 "message": f"缺少数据源，截至 {day} 从未交付：{'、'.join(absent)}，本规则未运行",
             }
     frames = []
@@ -360,7 +404,9 @@ def run_rules(
     fired = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FIRED_COLUMNS)
     fired = fired.sort_values(["rule", "subject_feed", "subject_key"], kind="stable").reset_index(drop=True)
     return RuleRun(
-        day=day, fired=fired[FIRED_COLUMNS], runs=[runs[rule.code] for rule in rules],
+        day=day,
+        fired=fired[FIRED_COLUMNS],
+        runs=[runs[rule.code] for rule in rules],
         snapshots={feed: (d.isoformat() if d else None) for feed, d in snapshots.items()},
     )
 
@@ -372,14 +418,20 @@ def _run_one(night: NightViews, rule: Rule) -> tuple[dict, pd.DataFrame | None]:
         if problem:
             raise BiduiError(problem)
         frame = _fired_frame(rule, night.query(rule))
-    except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
+    except Exception as exc:
         night.recover()
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return {
-            "rule": rule.code, "status": "failed", "fired": None,
-            "seconds": round(time.perf_counter() - started, 3), "message": f"规则执行出错：{message}",
+            "rule": rule.code,
+            "status": "failed",
+            "fired": None,
+            "seconds": round(time.perf_counter() - started, 3),
+            "message": f"规则执行出错：{message}",
         }, None
     return {
-        "rule": rule.code, "status": "ran", "fired": len(frame),
-        "seconds": round(time.perf_counter() - started, 3), "message": None,
+        "rule": rule.code,
+        "status": "ran",
+        "fired": len(frame),
+        "seconds": round(time.perf_counter() - started, 3),
+        "message": None,
     }, frame

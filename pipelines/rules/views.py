@@ -26,16 +26,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from pipelines.store.tables import feed_tables
 from pipelines.link.person_rows import ROW_SOURCES
 from pipelines.standardise.ids import standardise_ids
 from pipelines.standardise.names import normalise_name
 from pipelines.store.bulk import bulk_insert
+from pipelines.store.tables import feed_tables
 
 if TYPE_CHECKING:
     from pipelines.rules.run import Rule
 
-__all__ = ["POVERTY_LINES_FILE", "NightViews", "open_night_views", "night_parameters", "load_poverty_lines"]
+__all__ = ["POVERTY_LINES_FILE", "NightViews", "load_poverty_lines", "night_parameters", "open_night_views"]
 
 POVERTY_LINES_FILE = Path(__file__).resolve().parents[2] / "seeds" / "poverty_lines.csv"
 _FIRST_YEAR = 1949
@@ -147,17 +147,17 @@ class NightViews:
         ids = standardise_ids(raw["id_raw"])
         codes, uniques = pd.factorize(raw["name"], use_na_sentinel=True)
         names = np.array([*(normalise_name(u) for u in uniques), ""], dtype=object)[codes]
-        body = pd.DataFrame({
-            "record_key": raw["record_key"].to_numpy(dtype=object),
-            "id_clean": ids["id_clean"].to_numpy(dtype=object),
-            "id_status": ids["id_status"].to_numpy(dtype=object),
-            "name_norm": names,
-        })
+        body = pd.DataFrame(
+            {
+                "record_key": raw["record_key"].to_numpy(dtype=object),
+                "id_clean": ids["id_clean"].to_numpy(dtype=object),
+                "id_status": ids["id_status"].to_numpy(dtype=object),
+                "name_norm": names,
+            }
+        )
         name = f"std_{feed}"
         self._drop("table", name)
-        self._execute(
-            f"create temporary table {name} (record_key text, id_clean text, id_status varchar(20), name_norm text)"
-        )
+        self._execute(f"create temporary table {name} (record_key text, id_clean text, id_status varchar(20), name_norm text)")
         self.created.append(("table", name))
         bulk_insert(self.conn, name, _STD_COLUMNS, body)
         self._execute(f"create index ix_{name}_id on {name} (id_clean)")
@@ -174,7 +174,7 @@ class NightViews:
                 self._execute(f"create index ix_{name}_{i} on {name} ({column})")
             self._analyze(name)
             self.conn.commit()
-        except Exception as exc:  # noqa: BLE001 - the rules using it fail; the others run
+        except Exception as exc:
             self.conn.rollback()
             self.problems[helper.view] = str(exc).splitlines()[0]
             return

@@ -4,4 +4,4 @@ Import from the submodules (`pipelines.standardise.ids`, `.dates`, `.names`); th
 loads OpenCC and pypinyin only when first used.
 """
 
-__all__ = ["ids", "dates", "names"]
+__all__ = ["dates", "ids", "names"]

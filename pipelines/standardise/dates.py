@@ -10,7 +10,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_YEAR", "MAX_YEAR", "parse_date", "parse_dates", "parse_year"]
+__all__ = ["MAX_YEAR", "MIN_YEAR", "parse_date", "parse_dates", "parse_year"]
 
 # Outside these years a "date" in these feeds is a typo (0217, 2917), not a date.
 MIN_YEAR = 1900

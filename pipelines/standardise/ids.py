@@ -11,19 +11,19 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "WEIGHTS",
     "CHECK_CHARS",
     "STATUSES",
+    "WEIGHTS",
+    "birth_date_from_id",
     "check_digit",
     "check_digits",
     "clean_id",
     "id_status",
-    "upgrade_15_to_18",
-    "birth_date_from_id",
-    "sex_from_id",
-    "region_from_id",
-    "standardise_ids",
     "id_statuses",
+    "region_from_id",
+    "sex_from_id",
+    "standardise_ids",
+    "upgrade_15_to_18",
 ]
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -134,7 +134,7 @@ def birth_date_from_id(cleaned: str) -> dt.date | None:
 
 
 def sex_from_id(cleaned: str) -> str | None:
-    """"男" or "女" from the sequence digit's parity (17th of 18, 15th of 15), else None."""
+    """ "男" or "女" from the sequence digit's parity (17th of 18, 15th of 15), else None."""
     id18 = _as_18(cleaned)
     return None if id18 is None else ("男" if int(id18[16]) % 2 else "女")
 
@@ -146,6 +146,7 @@ def region_from_id(cleaned: str) -> str | None:
 
 
 # --- vectorised -----------------------------------------------------------------------------
+
 
 def _code_points(strings: list[str], width: int) -> np.ndarray:
     """(n, width) uint32 code points of equal-length strings."""
@@ -213,9 +214,7 @@ def _classify(cleaned: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dates_ok = _valid_dates(
             1900 + _digits_to_int(digits[:, 6:8]), _digits_to_int(digits[:, 8:10]), _digits_to_int(digits[:, 10:12])
         )
-        result = np.select(
-            [~chars_ok, ~dates_ok], [_CODE["bad_chars"], _CODE["bad_birthdate"]], _CODE["legacy15"]
-        )
+        result = np.select([~chars_ok, ~dates_ok], [_CODE["bad_chars"], _CODE["bad_birthdate"]], _CODE["legacy15"])
         codes[at15] = result
         ok = result == _CODE["legacy15"]
         upgraded = np.empty((int(ok.sum()), 18), dtype=np.uint32)

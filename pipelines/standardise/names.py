@@ -13,10 +13,10 @@ import pandas as pd
 __all__ = [
     "MIDDLE_DOT",
     "SURNAME_READINGS",
-    "normalise_name",
-    "pinyin_syllables",
-    "pinyin_key",
     "initials_key",
+    "normalise_name",
+    "pinyin_key",
+    "pinyin_syllables",
     "standardise_names",
 ]
 
@@ -27,9 +27,7 @@ MIDDLE_DOT = "\u00b7"
 _DOT_LIKE = "\u00b7\u2022\u2027\u2219\u22c5\u25cf\u30fb\u2e31\u318d\ufe52"
 _DOTS = re.compile(f"[{_DOT_LIKE}]")
 # A full stop only counts as the name dot between two CJK characters; elsewhere it may be an initial.
-_STOP_BETWEEN_CJK = re.compile(
-    r"(?<=[\u3400-\u9fff\U00020000-\U0003134f])[.\u3002](?=[\u3400-\u9fff\U00020000-\U0003134f])"
-)
+_STOP_BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff\U00020000-\U0003134f])[.\u3002](?=[\u3400-\u9fff\U00020000-\U0003134f])")
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
 _REPEATED_DOTS = re.compile(f"{MIDDLE_DOT}{{2,}}")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))

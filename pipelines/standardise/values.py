@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec, FieldSpec, normalise_enum
 from pipelines.standardise.dates import parse_dates
 
-__all__ = ["normalise_frame", "normalise_year", "normalise_number", "normalise_region"]
+__all__ = ["normalise_frame", "normalise_number", "normalise_region", "normalise_year"]
 
 _YEAR = re.compile(r"^(\d{4})(?:\.0+|年度?|年)?$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Table, and_, delete, func, insert, or_, select, update
 
+from pipelines.store.bulk import bulk_insert, raw_frame, upsert_newest
+from pipelines.store.snapshots import effective_date
 from pipelines.store.tables import (
     PERSON_ATTRIBUTES,
     feed_table,
@@ -25,49 +27,65 @@ from pipelines.store.tables import (
     review_decisions,
     review_queue,
 )
-from pipelines.store.snapshots import effective_date
-from pipelines.store.bulk import bulk_insert, raw_frame, upsert_newest
 
 __all__ = [
-    "LINK_COLUMNS",
-    "REVIEW_COLUMNS",
-    "PERSON_COLUMNS",
     "HOUSEHOLD_COLUMNS",
-    "write_base_map",
-    "load_links",
+    "LINK_COLUMNS",
+    "PERSON_COLUMNS",
+    "REVIEW_COLUMNS",
     "iter_links",
-    "load_link",
-    "load_previous_links",
     "latest_link_date",
-    "load_next_person_number",
     "load_household_keys",
-    "load_persons",
-    "load_person",
     "load_households",
-    "load_snapshot_fields",
+    "load_link",
     "load_linkage_model",
-    "load_review_queue",
+    "load_links",
+    "load_next_person_number",
+    "load_person",
+    "load_persons",
+    "load_previous_links",
     "load_review_decisions",
+    "load_review_queue",
+    "load_snapshot_fields",
+    "write_base_map",
     "write_review_decision",
 ]
 
 LINK_COLUMNS = [
-    "feed", "record_key", "person_id", "household_code", "method", "probability", "match_weight",
-    "anchor_feed", "anchor_key", "levels",
+    "feed",
+    "record_key",
+    "person_id",
+    "household_code",
+    "method",
+    "probability",
+    "match_weight",
+    "anchor_feed",
+    "anchor_key",
+    "levels",
 ]
 REVIEW_COLUMNS = [
-    "feed", "record_key", "candidate_feed", "candidate_key", "probability", "match_weight", "levels", "status",
+    "feed",
+    "record_key",
+    "candidate_feed",
+    "candidate_key",
+    "probability",
+    "match_weight",
+    "levels",
+    "status",
 ]
 PERSON_COLUMNS = [
-    "person_id", "household_code",
+    "person_id",
+    "household_code",
     *(column for pair in PERSON_ATTRIBUTES.items() for column in pair),
-    "first_seen", "last_seen",
+    "first_seen",
+    "last_seen",
 ]
 HOUSEHOLD_COLUMNS = ["household_code", "household_key", "hukou_no", "village_code", "head_person_id", "first_seen", "last_seen"]
 DECISION_COLUMNS = ["feed", "record_key", "candidate_feed", "candidate_key", "decision", "decided_by", "decided_at"]
 
 
 # --- reading ----------------------------------------------------------------------------------
+
 
 def _json_value(value):
     """numpy arrays and scalars in a fitted model, as JSON values."""
@@ -83,6 +101,7 @@ def _frame(conn, statement, columns: list[str]) -> pd.DataFrame:
 
 
 # --- the night's base map ---------------------------------------------------------------------
+
 
 def write_base_map(
     engine: Engine,
@@ -223,9 +242,14 @@ def load_linkage_model(engine: Engine, day: dt.date) -> dict | None:
 
 # --- review -----------------------------------------------------------------------------------
 
+
 def load_review_queue(
-    engine: Engine, day: dt.date | None = None, status: str | None = "open", limit: int | None = None,
-    feed: str | None = None, record_key: str | None = None,
+    engine: Engine,
+    day: dt.date | None = None,
+    status: str | None = "open",
+    limit: int | None = None,
+    feed: str | None = None,
+    record_key: str | None = None,
 ) -> pd.DataFrame:
     """A night's gray-zone pairs (default: the newest night), most probable first."""
     with engine.connect() as conn:
@@ -253,7 +277,9 @@ def load_review_decisions(engine: Engine, feed: str | None = None, record_key: s
     """Every reviewer decision (feed, record_key, candidate_feed, candidate_key, decision, …), or
     those on pairs that include one row."""
     statement = select(*(review_decisions.c[c] for c in DECISION_COLUMNS)).order_by(
-        review_decisions.c.feed, review_decisions.c.record_key, review_decisions.c.candidate_feed,
+        review_decisions.c.feed,
+        review_decisions.c.record_key,
+        review_decisions.c.candidate_feed,
         review_decisions.c.candidate_key,
     )
     if feed is not None and record_key is not None:
@@ -269,14 +295,22 @@ def load_review_decisions(engine: Engine, feed: str | None = None, record_key: s
 
 def _pair(table: Table, feed: str, record_key: str, candidate_feed: str, candidate_key: str):
     return and_(
-        table.c.feed == feed, table.c.record_key == record_key,
-        table.c.candidate_feed == candidate_feed, table.c.candidate_key == candidate_key,
+        table.c.feed == feed,
+        table.c.record_key == record_key,
+        table.c.candidate_feed == candidate_feed,
+        table.c.candidate_key == candidate_key,
     )
 
 
 def write_review_decision(
-    engine: Engine, feed: str, record_key: str, candidate_feed: str, candidate_key: str, decision: str,
-    decided_by: str, decided_at: dt.datetime | None = None,
+    engine: Engine,
+    feed: str,
+    record_key: str,
+    candidate_feed: str,
+    candidate_key: str,
+    decision: str,
+    decided_by: str,
+    decided_at: dt.datetime | None = None,
 ) -> None:
     """Record a reviewer's decision on a pair (either way round: one decision per pair) and mark the
     pair decided in the review queue."""

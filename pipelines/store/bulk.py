@@ -12,7 +12,7 @@ import io
 import pandas as pd
 from sqlalchemy import Table, text
 
-__all__ = ["bulk_insert", "upsert_newest", "raw_frame"]
+__all__ = ["bulk_insert", "raw_frame", "upsert_newest"]
 
 
 def _tuples(body: pd.DataFrame):

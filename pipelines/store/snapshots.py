@@ -9,26 +9,26 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
 
-from pipelines.store.tables import deliveries, feed_loads, feed_table, findings, region_reference
 from pipelines.settings import Settings
 from pipelines.store.bulk import bulk_insert
+from pipelines.store.tables import deliveries, feed_loads, feed_table, findings, region_reference
 
 __all__ = [
     "connect",
-    "migrate",
-    "write_snapshot",
-    "write_feed_load",
-    "get_feed_load",
     "effective_date",
-    "load_snapshot",
-    "write_findings",
-    "load_findings",
+    "get_feed_load",
     "load_feed_loads",
-    "record_delivery",
-    "replace_region_reference",
+    "load_findings",
     "load_region_codes",
     "load_region_reference",
+    "load_snapshot",
+    "migrate",
+    "record_delivery",
     "region_reference_is_empty",
+    "replace_region_reference",
+    "write_feed_load",
+    "write_findings",
+    "write_snapshot",
 ]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -44,7 +44,7 @@ def _engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 120})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn, _record):
             # WAL lets Airflow's parallel validate tasks read while one writes.
             cur = dbapi_conn.cursor()
             cur.execute("pragma journal_mode=wal")
@@ -83,17 +83,14 @@ def migrate(engine: Engine) -> None:
 
 # --- deliveries and feed loads ---------------------------------------------------------------
 
+
 def record_delivery(engine: Engine, delivery_date: dt.date, source_dir: str) -> None:
     """Note a night's delivery once; ingesting it again keeps the first record."""
     with engine.begin() as conn:
         known = conn.execute(select(deliveries.c.delivery_date).where(deliveries.c.delivery_date == delivery_date))
         if known.first():
             return
-        conn.execute(
-            insert(deliveries).values(
-                delivery_date=delivery_date, source_dir=source_dir, ingested_at=dt.datetime.now()
-            )
-        )
+        conn.execute(insert(deliveries).values(delivery_date=delivery_date, source_dir=source_dir, ingested_at=dt.datetime.now()))
 
 
 def write_feed_load(engine: Engine, delivery_date: dt.date, feed: str, **values) -> None:
@@ -112,19 +109,17 @@ def _upsert_feed_load(conn, delivery_date: dt.date, feed: str, values: dict) -> 
 
 def get_feed_load(engine: Engine, delivery_date: dt.date, feed: str) -> dict | None:
     with engine.connect() as conn:
-        row = conn.execute(
-            select(feed_loads).where(
-                (feed_loads.c.delivery_date == delivery_date) & (feed_loads.c.feed == feed)
-            )
-        ).mappings().first()
+        row = (
+            conn.execute(select(feed_loads).where((feed_loads.c.delivery_date == delivery_date) & (feed_loads.c.feed == feed)))
+            .mappings()
+            .first()
+        )
     return dict(row) if row else None
 
 
 def load_feed_loads(engine: Engine, delivery_date: dt.date) -> list[dict]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(feed_loads).where(feed_loads.c.delivery_date == delivery_date)
-        ).mappings().all()
+        rows = conn.execute(select(feed_loads).where(feed_loads.c.delivery_date == delivery_date)).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -133,18 +128,15 @@ def effective_date(engine: Engine, feed: str, delivery_date: dt.date) -> dt.date
     with engine.connect() as conn:
         return conn.execute(
             select(func.max(feed_loads.c.delivery_date)).where(
-                (feed_loads.c.feed == feed)
-                & (feed_loads.c.status == "loaded")
-                & (feed_loads.c.delivery_date <= delivery_date)
+                (feed_loads.c.feed == feed) & (feed_loads.c.status == "loaded") & (feed_loads.c.delivery_date <= delivery_date)
             )
         ).scalar()
 
 
 # --- snapshots -------------------------------------------------------------------------------
 
-def write_snapshot(
-    engine: Engine, feed: str, delivery_date: dt.date, frame: pd.DataFrame, load: dict
-) -> None:
+
+def write_snapshot(engine: Engine, feed: str, delivery_date: dt.date, frame: pd.DataFrame, load: dict) -> None:
     """Replace the (night, feed) snapshot with `frame` and record its load, in one transaction.
 
     `frame` holds row_no, the feed's columns (str or None) and optionally `extra`.
@@ -172,9 +164,7 @@ def load_snapshot(engine: Engine, feed: str, delivery_date: dt.date) -> pd.DataF
     columns = [c.name for c in table.columns if c.name != "delivery_date"]
     with engine.connect() as conn:
         result = conn.execute(
-            select(*(table.c[c] for c in columns))
-            .where(table.c.delivery_date == delivery_date)
-            .order_by(table.c.row_no)
+            select(*(table.c[c] for c in columns)).where(table.c.delivery_date == delivery_date).order_by(table.c.row_no)
         )
         frame = pd.DataFrame(result.fetchall(), columns=columns)
     return frame.astype(object).where(frame.notna(), None)
@@ -182,9 +172,8 @@ def load_snapshot(engine: Engine, feed: str, delivery_date: dt.date) -> pd.DataF
 
 # --- findings --------------------------------------------------------------------------------
 
-def write_findings(
-    engine: Engine, delivery_date: dt.date, feed: str, stage: str, rows: pd.DataFrame
-) -> None:
+
+def write_findings(engine: Engine, delivery_date: dt.date, feed: str, stage: str, rows: pd.DataFrame) -> None:
     """Replace the findings of one (night, feed, stage): re-running a stage changes nothing."""
     body = rows.reindex(columns=FINDING_COLUMNS)
     body = body.astype(object).where(body.notna(), None)
@@ -247,5 +236,3 @@ def load_region_reference(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(select(region_reference).order_by(region_reference.c.code))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-

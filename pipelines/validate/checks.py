@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.catalog.feeds import FeedSpec
 from pipelines.settings import Settings
 
-__all__ = ["FeedCheck", "FINDING_COLUMNS", "check_feed", "build_findings"]
+__all__ = ["FINDING_COLUMNS", "FeedCheck", "build_findings", "check_feed"]
 
 FINDING_COLUMNS = ["feed", "record_key", "row_no", "field", "check", "severity", "value", "message"]
 _TEMPLATE_KEYS = {"value", "header", "count"}
@@ -120,12 +120,14 @@ def build_findings(spec: FeedSpec, checked: pd.DataFrame, failures: list) -> tup
         if rows is None:  # the table failed (a column is missing, there are no rows)
             part = pd.DataFrame({"record_key": [None], "row_no": [pd.NA], "value": [None], "message": [meta["message"]]})
         else:
-            part = pd.DataFrame({
-                "record_key": _at(checked, key, rows),
-                "row_no": rows,
-                "value": _at(checked, meta.get("field"), rows),
-                "message": _messages(meta, spec, checked, rows),
-            })
+            part = pd.DataFrame(
+                {
+                    "record_key": _at(checked, key, rows),
+                    "row_no": rows,
+                    "value": _at(checked, meta.get("field"), rows),
+                    "message": _messages(meta, spec, checked, rows),
+                }
+            )
             if meta["severity"] == "error" and meta.get("blocking", True):
                 blocking.append(rows)
         part["field"], part["check"], part["severity"] = meta.get("field"), meta["check"], meta["severity"]

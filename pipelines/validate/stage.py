@@ -6,11 +6,11 @@ import datetime as dt
 import json
 
 from pipelines import store
-from pipelines.errors import BiduiError
 from pipelines.catalog.feeds import load_feeds
+from pipelines.errors import BiduiError
 from pipelines.settings import Settings
 
-__all__ = ["validate_feed", "finish_validation", "STATUS_TEXT"]
+__all__ = ["STATUS_TEXT", "finish_validation", "validate_feed"]
 
 STATUS_TEXT = {
     "loaded": "已载入",
@@ -38,7 +38,9 @@ def validate_feed(settings: Settings, delivery_date: str, feed: str) -> dict:
     result = check_feed(spec, frame, store.load_region_codes(engine), settings, as_of=day)
     store.write_findings(engine, day, feed, "validate", result.findings)
     store.write_feed_load(
-        engine, day, feed,
+        engine,
+        day,
+        feed,
         status="rejected" if result.rejected else "loaded",
         bad_rows=result.bad_rows,
         message=result.reason,
@@ -74,19 +76,19 @@ def finish_validation(settings: Settings, delivery_date: str) -> dict:
         if status in ("missing", "rejected") or (effective and effective != day):
             fallback = f"沿用 {effective.isoformat()} 的数据" if effective else "没有可沿用的历史数据，依赖该数据的比对本次跳过"
             message = "；".join(m for m in (message, fallback) if m)
-        feeds.append({
-            "feed": name,
-            "title": spec.title,
-            "status": status,
-            "source_file": load.get("source_file"),
-            "encoding": load.get("encoding"),
-            "rows": load.get("rows"),
-            "bad_rows": load.get("bad_rows"),
-            "effective_date": effective.isoformat() if effective else None,
-            "message": message,
-        })
+        feeds.append(
+            {
+                "feed": name,
+                "title": spec.title,
+                "status": status,
+                "source_file": load.get("source_file"),
+                "encoding": load.get("encoding"),
+                "rows": load.get("rows"),
+                "bad_rows": load.get("bad_rows"),
+                "effective_date": effective.isoformat() if effective else None,
+                "message": message,
+            }
+        )
     findings = store.load_findings(engine, day)
     paths = write_validation_report(delivery_date, feeds, findings, settings.reports_dir / delivery_date)
     return {"delivery_date": delivery_date, "feeds": feeds, **{k: str(v) for k, v in paths.items()}}
-
-

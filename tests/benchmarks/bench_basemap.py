@@ -27,15 +27,23 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import store  # noqa: E402
-from pipelines.basemap.build import build_base_map  # noqa: E402
-from pipelines.settings import load_settings  # noqa: E402
+from pipelines import store
+from pipelines.basemap.build import build_base_map
+from pipelines.settings import load_settings
 
 # Rows per person of each feed, roughly the demo delivery's mix (2.7 rows per person).
 FEED_SHARES = {
-    "hukou": 1.0, "medical_insurance": 1.02, "poverty_members": 0.22, "school_enrolment": 0.157,
-    "minimum_living": 0.057, "illness_registry": 0.043, "poverty_households": 0.06, "dangerous_housing": 0.033,
-    "vehicles": 0.056, "public_payroll": 0.02, "enterprise_registry": 0.01,
+    "hukou": 1.0,
+    "medical_insurance": 1.02,
+    "poverty_members": 0.22,
+    "school_enrolment": 0.157,
+    "minimum_living": 0.057,
+    "illness_registry": 0.043,
+    "poverty_households": 0.06,
+    "dangerous_housing": 0.033,
+    "vehicles": 0.056,
+    "public_payroll": 0.02,
+    "enterprise_registry": 0.01,
 }
 LEVELS = json.dumps({"name": 3, "name_pinyin": 1, "id": 2, "birth_date": 1, "sex": 1, "village": 1, "household": 1})
 
@@ -47,7 +55,9 @@ def make_night(persons: int, seed: int) -> tuple[pd.DataFrame, SimpleNamespace, 
     for feed, share in FEED_SHARES.items():
         n = persons if feed == "hukou" else int(persons * share)
         owner = np.arange(persons) if feed == "hukou" else rng.integers(0, persons, n)
-        parts.append(pd.DataFrame({"feed": feed, "record_key": [f"{feed[:2].upper()}{i:09d}" for i in range(n)], "cluster": owner}))
+        parts.append(
+            pd.DataFrame({"feed": feed, "record_key": [f"{feed[:2].upper()}{i:09d}" for i in range(n)], "cluster": owner})
+        )
     rows = pd.concat(parts, ignore_index=True)
     person = rows["cluster"].to_numpy()
     ids = pd.Series([f"5227251990{p:08d}" for p in range(persons)], dtype=object)
@@ -77,19 +87,31 @@ def make_night(persons: int, seed: int) -> tuple[pd.DataFrame, SimpleNamespace, 
         levels=np.where(method == "probabilistic", LEVELS, None),
     )
     pick = rng.integers(0, len(rows), persons // 100)
-    review = pd.DataFrame({
-        "feed": rows["feed"].to_numpy()[pick], "record_key": rows["record_key"].to_numpy()[pick],
-        "candidate_feed": "hukou", "candidate_key": [f"HU{p:09d}" for p in rng.integers(0, persons, len(pick))],
-        "probability": 0.7, "match_weight": 1.2, "levels": LEVELS,
-    }).drop_duplicates(["feed", "record_key", "candidate_feed", "candidate_key"])
+    review = pd.DataFrame(
+        {
+            "feed": rows["feed"].to_numpy()[pick],
+            "record_key": rows["record_key"].to_numpy()[pick],
+            "candidate_feed": "hukou",
+            "candidate_key": [f"HU{p:09d}" for p in rng.integers(0, persons, len(pick))],
+            "probability": 0.7,
+            "match_weight": 1.2,
+            "levels": LEVELS,
+        }
+    ).drop_duplicates(["feed", "record_key", "candidate_feed", "candidate_key"])
     hukou = rows["feed"] == "hukou"
-    facts = pd.DataFrame({
-        "feed": rows["feed"], "record_key": rows["record_key"],
-        "ethnicity": np.where(hukou, "汉族", None), "hukou_state": np.where(hukou, "正常", None),
-        "relation": np.where(hukou, np.where(person % 3 == 0, "户主", "配偶"), None),
-        "insured_state": np.where(rows["feed"] == "medical_insurance", "正常参保", None),
-    })
-    result = SimpleNamespace(links=links, review=review, model={"prior": 0.01, "comparisons": [], "upper": 0.9, "lower": 0.5}, stats={})
+    facts = pd.DataFrame(
+        {
+            "feed": rows["feed"],
+            "record_key": rows["record_key"],
+            "ethnicity": np.where(hukou, "汉族", None),
+            "hukou_state": np.where(hukou, "正常", None),
+            "relation": np.where(hukou, np.where(person % 3 == 0, "户主", "配偶"), None),
+            "insured_state": np.where(rows["feed"] == "medical_insurance", "正常参保", None),
+        }
+    )
+    result = SimpleNamespace(
+        links=links, review=review, model={"prior": 0.01, "comparisons": [], "upper": 0.9, "lower": 0.5}, stats={}
+    )
     return rows.drop(columns=["cluster"]), result, facts
 
 
@@ -120,7 +142,9 @@ def fresh_settings(work: Path, postgres: str | None):
     schema = f"bench_{int(time.time() * 1000)}"
     with sa.create_engine(postgres).begin() as conn:
         conn.execute(sa.text(f'create schema "{schema}"'))
-    return load_settings(environ={}, data_dir=work, database_url=f"{postgres}?options=-csearch_path%3D{schema}", show_progress=False)
+    return load_settings(
+        environ={}, data_dir=work, database_url=f"{postgres}?options=-csearch_path%3D{schema}", show_progress=False
+    )
 
 
 def main() -> None:
@@ -144,7 +168,9 @@ def main() -> None:
         engine.dispose()
     for label, values in results.items():
         unit = "" if label.endswith("kept_share") else " s"
-        print(f"{label}: median {statistics.median(values):.2f}{unit} (range {min(values):.2f}–{max(values):.2f}, n={len(values)})")
+        print(
+            f"{label}: median {statistics.median(values):.2f}{unit} (range {min(values):.2f}–{max(values):.2f}, n={len(values)})"
+        )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB")
 
 

@@ -20,9 +20,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines.catalog.feeds import load_feeds  # noqa: E402
-from pipelines.settings import load_settings  # noqa: E402
-from pipelines.standardise.ids import check_digits  # noqa: E402
+from pipelines.catalog.feeds import load_feeds
+from pipelines.settings import load_settings
+from pipelines.standardise.ids import check_digits
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -38,22 +38,24 @@ def synthetic_hukou(rows: int, seed: int) -> tuple[pd.DataFrame, set[str]]:
     first17 = np.char.add(np.char.add(village.astype("U6"), ymd.astype("U8")), np.char.zfill(seq.astype("U3"), 3))
     digits = np.array(first17, dtype="<U17").view(np.uint32).reshape(rows, 17).astype(np.int64) - ord("0")
     ids = np.char.add(first17, check_digits(digits)).astype(object)
-    frame = pd.DataFrame({
-        "row_no": np.arange(2, rows + 2),
-        "person_no": np.char.add("P", np.char.zfill(np.arange(rows).astype("U9"), 9)).astype(object),
-        "id_number": ids,
-        "name": rng.choice(["张伟", "王芳", "李娜", "刘洋", "陈静"], rows).astype(object),
-        "sex": rng.choice(["男", "女"], rows).astype(object),
-        "ethnicity": rng.choice(["汉族", "苗族", "布依族"], rows).astype(object),
-        "birth_date": birth.strftime("%Y-%m-%d").to_numpy(dtype=object),
-        "hukou_no": np.char.add("HK", (np.arange(rows) // 4).astype("U8")).astype(object),
-        "relation": rng.choice(["户主", "配偶", "之子", "之女"], rows).astype(object),
-        "village_code": village.astype(object),
-        "address": "某县某镇某村",
-        "state": rng.choice(["正常", "死亡", "迁出"], rows, p=[0.95, 0.03, 0.02]).astype(object),
-        "changed_on": None,
-        "moved_to": None,
-    })
+    frame = pd.DataFrame(
+        {
+            "row_no": np.arange(2, rows + 2),
+            "person_no": np.char.add("P", np.char.zfill(np.arange(rows).astype("U9"), 9)).astype(object),
+            "id_number": ids,
+            "name": rng.choice(["张伟", "王芳", "李娜", "刘洋", "陈静"], rows).astype(object),
+            "sex": rng.choice(["男", "女"], rows).astype(object),
+            "ethnicity": rng.choice(["汉族", "苗族", "布依族"], rows).astype(object),
+            "birth_date": birth.strftime("%Y-%m-%d").to_numpy(dtype=object),
+            "hukou_no": np.char.add("HK", (np.arange(rows) // 4).astype("U8")).astype(object),
+            "relation": rng.choice(["户主", "配偶", "之子", "之女"], rows).astype(object),
+            "village_code": village.astype(object),
+            "address": "某县某镇某村",
+            "state": rng.choice(["正常", "死亡", "迁出"], rows, p=[0.95, 0.03, 0.02]).astype(object),
+            "changed_on": None,
+            "moved_to": None,
+        }
+    )
     frame.loc[frame["state"] != "正常", "changed_on"] = "2025-03-01"
     bad = rng.choice(rows, rows // 50, replace=False)
     kinds = rng.integers(0, 6, len(bad))
@@ -89,9 +91,11 @@ def main() -> None:
         started = time.perf_counter()
         result = check_feed(spec, frame, known, settings, as_of=AS_OF)
         walls.append(time.perf_counter() - started)
-    print(f"check_feed hukou {args.rows:,} rows: median {statistics.median(walls):.1f} s "
-          f"(range {min(walls):.1f}–{max(walls):.1f}, n={len(walls)}); {len(result.findings):,} findings, "
-          f"{result.bad_rows:,} bad rows, rejected={result.rejected}")
+    print(
+        f"check_feed hukou {args.rows:,} rows: median {statistics.median(walls):.1f} s "
+        f"(range {min(walls):.1f}–{max(walls):.1f}, n={len(walls)}); {len(result.findings):,} findings, "
+        f"{result.bad_rows:,} bad rows, rejected={result.rejected}"
+    )
 
 
 if __name__ == "__main__":

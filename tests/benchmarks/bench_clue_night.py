@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines.clues.stage import run_clue_night  # noqa: E402
-from pipelines.settings import load_settings  # noqa: E402
+from pipelines.clues.stage import run_clue_night
+from pipelines.settings import load_settings
 
 
 def main() -> None:
@@ -35,9 +35,12 @@ def main() -> None:
         summary = run_clue_night(settings, args.day)
         seconds = time.perf_counter() - start
         fired = sum(r["fired"] or 0 for r in summary["rules"])
-        print(f"run {run}: {seconds:.1f} s; fired {fired:,}; new {summary['new']:,}; changed {summary['changed']:,}; "
-              f"cleared {summary['cleared']:,}; held {summary['held']}; skipped {summary['skipped']}; "
-              f"failed {summary['failed']}", flush=True)
+        print(
+            f"run {run}: {seconds:.1f} s; fired {fired:,}; new {summary['new']:,}; changed {summary['changed']:,}; "
+            f"cleared {summary['cleared']:,}; held {summary['held']}; skipped {summary['skipped']}; "
+            f"failed {summary['failed']}",
+            flush=True,
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"peak RSS {peak:.2f} GB")
 

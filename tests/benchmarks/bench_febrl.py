@@ -21,12 +21,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from matchers.blocking import Block, Prefix, Suffix, build_candidate_pairs, build_random_pairs  # noqa: E402
-from matchers.classification import FellegiSunter  # noqa: E402
-from matchers.clustering import cluster_link  # noqa: E402
-from matchers.comparisons import ComparisonSpec, build_comparison_vectors  # noqa: E402
-from matchers.evaluation import precision_recall_f1  # noqa: E402
-from matchers.febrl import DATASETS, evaluate_febrl  # noqa: E402
+from matchers.blocking import Block, Prefix, Suffix, build_candidate_pairs, build_random_pairs
+from matchers.classification import FellegiSunter
+from matchers.clustering import cluster_link
+from matchers.comparisons import ComparisonSpec, build_comparison_vectors
+from matchers.evaluation import precision_recall_f1
+from matchers.febrl import DATASETS, evaluate_febrl
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉斌宇浩凯俊帆婷雪琳晨阳欣怡")
@@ -36,8 +36,10 @@ def bench_febrl(runs: int) -> None:
     for name in DATASETS:
         results = [evaluate_febrl(name) for _ in range(runs)]
         first = results[0]
-        print(f"\n{name}: {first['records']} records, {first['true_links']} true links, "
-              f"{first['candidate_pairs']} candidate pairs, {first['predicted_pairs']} predicted")
+        print(
+            f"\n{name}: {first['records']} records, {first['true_links']} true links, "
+            f"{first['candidate_pairs']} candidate pairs, {first['predicted_pairs']} predicted"
+        )
         for key in ("precision", "recall", "f1", "pair_completeness", "reduction_ratio"):
             print(f"  {key:<18} {first[key]:.6f}")
         print(f"  {'tp/fp/fn':<18} {first['true_positives']}/{first['false_positives']}/{first['false_negatives']}")
@@ -69,14 +71,18 @@ def _typo(values: np.ndarray, rng: np.random.Generator, rows: np.ndarray, transp
 def synthetic(n_left: int, n_right: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.MultiIndex]:
     rng = np.random.default_rng(seed)
     ids = _ids(rng, n_right)
-    names = np.char.add(np.char.add(rng.choice(SURNAMES, n_right), rng.choice(GIVEN, n_right)),
-                        rng.choice(GIVEN + [""] * 20, n_right)).astype(object)
-    right = pd.DataFrame({
-        "id_number": ids,
-        "name": names,
-        "birth_date": np.array([f"{i[6:10]}-{i[10:12]}-{i[12:14]}" for i in ids], dtype=object),
-        "village": np.array([i[:6] for i in ids], dtype=object) + rng.choice(["001", "002", "003"], n_right),
-    }, index=pd.Index([f"R{i:08d}" for i in range(n_right)], name="record"))
+    names = np.char.add(
+        np.char.add(rng.choice(SURNAMES, n_right), rng.choice(GIVEN, n_right)), rng.choice(GIVEN + [""] * 20, n_right)
+    ).astype(object)
+    right = pd.DataFrame(
+        {
+            "id_number": ids,
+            "name": names,
+            "birth_date": np.array([f"{i[6:10]}-{i[10:12]}-{i[12:14]}" for i in ids], dtype=object),
+            "village": np.array([i[:6] for i in ids], dtype=object) + rng.choice(["001", "002", "003"], n_right),
+        },
+        index=pd.Index([f"R{i:08d}" for i in range(n_right)], name="record"),
+    )
     picked = rng.choice(n_right, n_left, replace=False)
     left = right.iloc[picked].copy()
     left.index = pd.Index([f"L{i:08d}" for i in range(n_left)], name="record")
@@ -135,8 +141,10 @@ def bench_scale(n_left: int, n_right: int) -> None:
     cluster_link(pairs, probabilities, 0.9, left, right, conflict_key="id_number")
     lap("clustering")
     scores = precision_recall_f1(pairs[(probabilities >= 0.9).to_numpy()], truth)
-    print(f"\nsynthetic {n_left} x {n_right}: {len(pairs)} candidate pairs, "
-          f"precision {scores['precision']:.4f}, recall {scores['recall']:.4f}, F1 {scores['f1']:.4f}")
+    print(
+        f"\nsynthetic {n_left} x {n_right}: {len(pairs)} candidate pairs, "
+        f"precision {scores['precision']:.4f}, recall {scores['recall']:.4f}, F1 {scores['f1']:.4f}"
+    )
     for stage, value in seconds.items():
         print(f"  {stage + ' s':<18} {value:.2f}")
 

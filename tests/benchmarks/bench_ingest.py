@@ -48,8 +48,21 @@ def main() -> None:
     delivery = drop / "2026-11-20"
     env = {"PATH": "/usr/bin:/bin", "BIDUI_PROGRESS": "0"}
     if not delivery.exists():
-        wall, peak = timed([BIDUI, "demo-data", "--persons", str(args.persons), "--seed", str(args.seed),
-                            "--as-of", "2026-11-20", "--out", str(drop)], env)
+        wall, peak = timed(
+            [
+                BIDUI,
+                "demo-data",
+                "--persons",
+                str(args.persons),
+                "--seed",
+                str(args.seed),
+                "--as-of",
+                "2026-11-20",
+                "--out",
+                str(drop),
+            ],
+            env,
+        )
         print(f"demo-data {args.persons} persons: {wall:.1f} s, peak {peak:.2f} GiB")
     walls, peaks = [], []
     for run in range(args.runs):

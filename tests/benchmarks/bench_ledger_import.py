@@ -27,14 +27,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import store  # noqa: E402
-from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run  # noqa: E402
-from pipelines.ledgers.imports import import_ledger  # noqa: E402
-from pipelines.ledgers.issue import issue_ledgers  # noqa: E402
-from pipelines.store.tables import persons  # noqa: E402
-from pipelines.rules.run import load_rules  # noqa: E402
-from pipelines.access.scope import Scope  # noqa: E402
-from pipelines.settings import load_settings  # noqa: E402
+from pipelines import store
+from pipelines.access.scope import Scope
+from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run
+from pipelines.ledgers.imports import import_ledger
+from pipelines.ledgers.issue import issue_ledgers
+from pipelines.rules.run import load_rules
+from pipelines.settings import load_settings
+from pipelines.store.tables import persons
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTY = "522725"
@@ -57,9 +57,16 @@ def fresh_settings(work: Path, postgres: str | None):
 def make_store(settings, clues: int, seed: int):
     """A store holding the seed regions, `clues` persons and one night's clues on them, all `new`."""
     engine = store.connect(settings)
-    regions = pd.read_csv(ROOT / "seeds" / "regions.csv", dtype=str).rename(columns={
-        "区划代码": "code", "名称": "name", "级别": "level", "是否贫困村": "is_poor_village",
-        "贫困村出列年度": "poor_village_exit_year", "距县城公里数": "km_to_county_seat"})
+    regions = pd.read_csv(ROOT / "seeds" / "regions.csv", dtype=str).rename(
+        columns={
+            "区划代码": "code",
+            "名称": "name",
+            "级别": "level",
+            "是否贫困村": "is_poor_village",
+            "贫困村出列年度": "poor_village_exit_year",
+            "距县城公里数": "km_to_county_seat",
+        }
+    )
     store.replace_region_reference(engine, regions, source="bench")
     villages = regions[(regions["level"] == "village") & regions["code"].str.startswith(COUNTY)]["code"].to_numpy()
     rng = np.random.default_rng(seed)
@@ -67,20 +74,43 @@ def make_store(settings, clues: int, seed: int):
     keys = [f"{COUNTY}{n:012d}" for n in range(clues)]
     ids = [f"{COUNTY}19{n % 90 + 10:02d}0101{n % 10000:04d}" for n in range(clues)]
     chosen = [rules[n % len(rules)] for n in range(clues)]
-    fired = pd.DataFrame({
-        "rule": [r.code for r in chosen], "subject_feed": "poverty_members", "subject_key": keys,
-        "person_id": [f"P{n:09d}" for n in range(clues)], "household_code": None,
-        "household_no": [f"{COUNTY}{n // 4:012d}" for n in range(clues)],
-        "village_code": rng.choice(villages, clues), "department": [r.department for r in chosen],
-        "evidence": [json.dumps({"feed": "hukou", "record_key": f"HK{n}", "fields": {
-            "name": f"测试{n}", "id_number": ids[n], "hukou_state": "死亡", "changed_on": "2026-03-01"}},
-            ensure_ascii=False, sort_keys=True) for n in range(clues)],
-    }, columns=FIRED_COLUMNS)
+    fired = pd.DataFrame(
+        {
+            "rule": [r.code for r in chosen],
+            "subject_feed": "poverty_members",
+            "subject_key": keys,
+            "person_id": [f"P{n:09d}" for n in range(clues)],
+            "household_code": None,
+            "household_no": [f"{COUNTY}{n // 4:012d}" for n in range(clues)],
+            "village_code": rng.choice(villages, clues),
+            "department": [r.department for r in chosen],
+            "evidence": [
+                json.dumps(
+                    {
+                        "feed": "hukou",
+                        "record_key": f"HK{n}",
+                        "fields": {"name": f"测试{n}", "id_number": ids[n], "hukou_state": "死亡", "changed_on": "2026-03-01"},
+                    },
+                    ensure_ascii=False,
+                    sort_keys=True,
+                )
+                for n in range(clues)
+            ],
+        },
+        columns=FIRED_COLUMNS,
+    )
     with engine.begin() as conn:
-        conn.execute(persons.insert(), [{"person_id": f"P{n:09d}", "name": f"测试{n}", "id_number": ids[n],
-                                         "first_seen": NIGHT, "last_seen": NIGHT} for n in range(clues)])
-    runs = [{"rule": r.code, "status": "ran", "fired": int((fired["rule"] == r.code).sum()), "seconds": 0.0,
-             "message": None} for r in rules]
+        conn.execute(
+            persons.insert(),
+            [
+                {"person_id": f"P{n:09d}", "name": f"测试{n}", "id_number": ids[n], "first_seen": NIGHT, "last_seen": NIGHT}
+                for n in range(clues)
+            ],
+        )
+    runs = [
+        {"rule": r.code, "status": "ran", "fired": int((fired["rule"] == r.code).sum()), "seconds": 0.0, "message": None}
+        for r in rules
+    ]
     apply_rule_run(engine, settings, NIGHT, fired, runs, {r.code: r.deadline_days for r in rules})
     return engine, {r.code: r for r in rules}
 
@@ -103,12 +133,24 @@ def fill_ledger(source: Path, target: Path, rules: dict) -> tuple[int, int]:
             values = {"核实结果": "属实", "核实人": f"核实员{n % 50}", "核实日期": dt.date(2026, 11, 25)}
             kind = n % 10
             if kind < 6:
-                values.update({"整改措施": "已按政策整改", "整改完成日期": dt.date(2026, 11, 28),
-                               "签字人": "乡镇负责人", "签字日期": dt.date(2026, 11, 30)})
+                values.update(
+                    {
+                        "整改措施": "已按政策整改",
+                        "整改完成日期": dt.date(2026, 11, 28),
+                        "签字人": "乡镇负责人",
+                        "签字日期": dt.date(2026, 11, 30),
+                    }
+                )
             elif kind < 9:
                 rule = rules[cells[col["规则"]].value.split()[0]]
-                values.update({"核实结果": "不属实", "不属实原因": rule.dismiss_reasons[n % len(rule.dismiss_reasons)],
-                               "签字人": "乡镇负责人", "签字日期": dt.date(2026, 11, 30)})
+                values.update(
+                    {
+                        "核实结果": "不属实",
+                        "不属实原因": rule.dismiss_reasons[n % len(rule.dismiss_reasons)],
+                        "签字人": "乡镇负责人",
+                        "签字日期": dt.date(2026, 11, 30),
+                    }
+                )
             if n % 50 == 49:
                 wrong += 1
                 defect = (n // 50) % 3
@@ -147,8 +189,11 @@ def main() -> None:
         if run == 0:
             start = time.perf_counter()
             rows, wrong = fill_ledger(ledger["file"], filled_path, rules)
-            print(f"filled ledger: {rows:,} rows ({wrong:,} filled wrongly) in {len(ledger['sheets'])} township sheets "
-                  f"({time.perf_counter() - start:.1f} s to fill with openpyxl)", flush=True)
+            print(
+                f"filled ledger: {rows:,} rows ({wrong:,} filled wrongly) in {len(ledger['sheets'])} township sheets "
+                f"({time.perf_counter() - start:.1f} s to fill with openpyxl)",
+                flush=True,
+            )
         start = time.perf_counter()
         outcome = import_ledger(engine, settings, county, filled_path, rules=list(rules.values()))
         results.setdefault("import", []).append(time.perf_counter() - start)
@@ -169,8 +214,10 @@ def main() -> None:
                 conn.execute(sa.text(f'drop schema "{schema}" cascade'))
     store = "PostgreSQL" if args.postgres else "SQLite"
     for label, values in results.items():
-        print(f"{store} {label} ({args.clues:,} rows): median {statistics.median(values):.2f} s "
-              f"(range {min(values):.2f}–{max(values):.2f}, n={len(values)})")
+        print(
+            f"{store} {label} ({args.clues:,} rows): median {statistics.median(values):.2f} s "
+            f"(range {min(values):.2f}–{max(values):.2f}, n={len(values)})"
+        )
 
 
 if __name__ == "__main__":

@@ -28,11 +28,11 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import store  # noqa: E402
-from pipelines.store.tables import feed_loads, feed_tables, links  # noqa: E402
-from pipelines.rules.run import load_rules, run_rules  # noqa: E402
-from pipelines.settings import load_settings  # noqa: E402
-from pipelines.store.bulk import bulk_insert  # noqa: E402
+from pipelines import store
+from pipelines.rules.run import load_rules, run_rules
+from pipelines.settings import load_settings
+from pipelines.store.bulk import bulk_insert
+from pipelines.store.tables import feed_loads, feed_tables, links
 
 CHUNK_ROWS = 200_000
 
@@ -92,7 +92,7 @@ def main() -> None:
         counts = copy_night(engine, target, day)
         print(f"copied into PostgreSQL schema {schema} in {time.perf_counter() - start:.1f} s: {counts}")
         engine = target
-    store = "PostgreSQL" if args.postgres else "SQLite"
+    store_kind = "PostgreSQL" if args.postgres else "SQLite"
     rules = load_rules()
     try:
         totals, per_rule = [], {}
@@ -108,9 +108,9 @@ def main() -> None:
         for code, values in per_rule.items():
             print(f"  {code}: median {statistics.median(values):.2f} s (range {min(values):.2f}–{max(values):.2f})")
         setup = [t - sum(v[i] for v in per_rule.values()) for i, t in enumerate(totals)]
-        print(f"{store} views and helper tables: median {statistics.median(setup):.1f} s")
+        print(f"{store_kind} views and helper tables: median {statistics.median(setup):.1f} s")
         print(
-            f"{store} all rules ({len(rules)}), night {day}: median {statistics.median(totals):.1f} s "
+            f"{store_kind} all rules ({len(rules)}), night {day}: median {statistics.median(totals):.1f} s "
             f"(range {min(totals):.1f}–{max(totals):.1f}, n={len(totals)})"
         )
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB")

@@ -28,11 +28,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipelines import store  # noqa: E402
-from pipelines.catalog.feeds import FeedSpec, load_feeds, normalise_header  # noqa: E402
-from pipelines.night.chain import run_night  # noqa: E402
-from pipelines.ingest.readers import find_header  # noqa: E402
-from pipelines.settings import load_settings  # noqa: E402
+from pipelines import store
+from pipelines.catalog.feeds import FeedSpec, load_feeds, normalise_header
+from pipelines.ingest.readers import find_header
+from pipelines.night.chain import run_night
+from pipelines.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME_FIELDS = ("name", "head_name", "owner_name", "legal_rep_name")
@@ -81,7 +81,9 @@ def _change_rows(rows: list[list], spec: FeedSpec, fraction: float, rng: np.rand
     header_index = find_header(rows, spec)[0]
     columns = _fields(spec, rows[header_index])
     data = [r for r in rows[header_index + 1 :] if any(c not in (None, "") for c in r)]
-    villages = sorted({str(r[columns["village_code"]]) for r in data if r[columns["village_code"]]}) if "village_code" in columns else []
+    villages = (
+        sorted({str(r[columns["village_code"]]) for r in data if r[columns["village_code"]]}) if "village_code" in columns else []
+    )
     changed = []
     for index in rng.choice(len(data), size=max(1, round(len(data) * fraction)), replace=False):
         row = data[index]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["AirflowHome", "airflow_home", "airflow_db"]
+__all__ = ["AirflowHome", "airflow_db", "airflow_home"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO_ROOT / "dags"
@@ -55,9 +55,7 @@ class AirflowHome:
         return self.run([sys.executable, "-m", "airflow", *args], timeout=timeout)
 
     def run(self, cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            cmd, env=self.env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        return subprocess.run(cmd, env=self.env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _airflow_env(home: Path) -> dict[str, str]:

@@ -38,8 +38,7 @@ def _task_states(db_path: Path, run_ids: list[str]) -> dict[tuple[str, int], str
     marks = ",".join("?" * len(run_ids))
     rows = _query(
         db_path,
-        f"select task_id, map_index, state from task_instance where dag_id = 'nightly_comparison' "
-        f"and run_id in ({marks})",
+        f"select task_id, map_index, state from task_instance where dag_id = 'nightly_comparison' and run_id in ({marks})",
         *run_ids,
     )
     return {(task_id, map_index): state for task_id, map_index, state in rows}

@@ -19,7 +19,13 @@ DAG_FILES = sorted((Path(__file__).resolve().parents[2] / "dags").glob("*.py"))
 MAX_PARSE_SECONDS = 1.0
 # Modules that belong inside task bodies (STYLE.md): data stacks and our own pipeline code.
 HEAVY_MODULES = (
-    "pandas", "numpy", "recordlinkage", "great_expectations", "pipelines", "matchers", "expectations",
+    "pandas",
+    "numpy",
+    "recordlinkage",
+    "great_expectations",
+    "pipelines",
+    "matchers",
+    "expectations",
 )
 
 PARSE_TIMER = """

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from pipelines.validate.checks import FeedCheck, check_feed
 from pipelines.catalog.feeds import FieldSpec, load_feeds
 from pipelines.settings import load_settings
 from pipelines.standardise.ids import check_digit
+from pipelines.validate.checks import FeedCheck, check_feed
 
 AS_OF = dt.date(2026, 11, 20)
 VILLAGE = "522725102203"

@@ -52,16 +52,28 @@ def test_non_text_values_are_checked_as_their_text():
 
 def test_check_frame_is_indexed_by_row_no_with_parsed_columns():
     spec = load_feeds()["medical_insurance"]
-    frame = pd.DataFrame({
-        "row_no": [7, 9], "insured_no": ["M1", "M2"], "year": ["2026", "26"],
-        "village_code": ["522725102203", None], "id_number": [None, "5.22701E+17"], "extra": ["{}", None],
-    }, dtype=object)
+    frame = pd.DataFrame(
+        {
+            "row_no": [7, 9],
+            "insured_no": ["M1", "M2"],
+            "year": ["2026", "26"],
+            "village_code": ["522725102203", None],
+            "id_number": [None, "5.22701E+17"],
+            "extra": ["{}", None],
+        },
+        dtype=object,
+    )
     checked = build_check_frame(spec, frame)
     assert checked.index.name == "row_no"
     assert checked.index.tolist() == [7, 9]
     assert list(checked.columns) == [
-        "insured_no", "id_number", derived("id_number", "id"), "village_code", derived("village_code", "region"),
-        "year", derived("year", "year"),
+        "insured_no",
+        "id_number",
+        derived("id_number", "id"),
+        "village_code",
+        derived("village_code", "region"),
+        "year",
+        derived("year", "year"),
     ]
     assert checked["id_number__id_status"].tolist() == ["empty", "mangled"]
     assert _floats(checked["year__year"]) == [2026.0, None]

@@ -10,9 +10,9 @@ import pytest
 from expectations import FEED_SUITES, suite_module
 from expectations.common import SuiteContext, build_suite
 from expectations.runner import context_build_seconds, gx_context
-from pipelines.validate.checks import check_feed
 from pipelines.catalog.feeds import FeedSpec, FieldSpec, load_feeds
 from pipelines.settings import load_settings
+from pipelines.validate.checks import check_feed
 
 AS_OF = dt.date(2026, 11, 20)
 VILLAGE = "522725102203"
@@ -23,7 +23,7 @@ SETTINGS = load_settings(environ={}, data_dir="data", show_progress=False)
 def test_every_configured_feed_has_its_own_suite_module():
     assert set(FEED_SUITES) == set(FEEDS)
     for feed in FEEDS:
-        assert suite_module(feed).SUITE_NAME == feed
+        assert feed == suite_module(feed).SUITE_NAME
 
 
 @pytest.mark.parametrize("feed", sorted(FEEDS))
@@ -47,7 +47,9 @@ def test_every_expectation_says_what_its_failures_become(feed):
 
 def test_a_feed_without_a_module_gets_the_shared_checks():
     spec = FeedSpec(
-        name="land_contracts", title="农业·土地承包", key="contract_no",
+        name="land_contracts",
+        title="农业·土地承包",
+        key="contract_no",
         fields=(
             FieldSpec("contract_no", "合同编号", "key", required=True),
             FieldSpec("area", "面积（亩）", "number"),
@@ -56,8 +58,13 @@ def test_a_feed_without_a_module_gets_the_shared_checks():
     frame = pd.DataFrame({"row_no": [2, 3], "contract_no": ["C1", "C2"], "area": ["1.5", "-2"]}, dtype=object)
     result = check_feed(spec, frame, set(), SETTINGS, AS_OF)
     assert result.findings[["record_key", "field", "check", "severity", "message"]].to_dict("records") == [
-        {"record_key": "C2", "field": "area", "check": "number_range", "severity": "error",
-         "message": "面积（亩）应不小于 0：-2"},
+        {
+            "record_key": "C2",
+            "field": "area",
+            "check": "number_range",
+            "severity": "error",
+            "message": "面积（亩）应不小于 0：-2",
+        },
     ]
 
 

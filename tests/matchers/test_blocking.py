@@ -73,10 +73,16 @@ def test_sorted_neighbourhood_pairs_keys_within_the_window():
     # Window 3 reaches one value each way: kim meets ann, kim, lea; lee meets lea, lee.
     pairs = build_rule_pairs(LEFT, RIGHT, SortedNeighbourhood(on="surname", window=3))
     assert list(pairs) == [
-        ("a1", "b3"), ("a1", "b4"),
-        ("a2", "b1"), ("a2", "b2"), ("a2", "b3"),
-        ("a3", "b3"), ("a3", "b4"),
-        ("a5", "b1"), ("a5", "b2"), ("a5", "b3"),
+        ("a1", "b3"),
+        ("a1", "b4"),
+        ("a2", "b1"),
+        ("a2", "b2"),
+        ("a2", "b3"),
+        ("a3", "b3"),
+        ("a3", "b4"),
+        ("a5", "b1"),
+        ("a5", "b2"),
+        ("a5", "b3"),
     ]
 
 
@@ -88,8 +94,14 @@ def test_sorted_neighbourhood_window_must_be_odd():
 def test_union_of_rules_lists_each_pair_once_in_position_order():
     pairs = build_candidate_pairs(LEFT, RIGHT, [Block(on="surname"), Prefix("id", 6)])
     assert list(pairs) == [
-        ("a1", "b1"), ("a1", "b4"), ("a2", "b2"), ("a2", "b3"),
-        ("a3", "b4"), ("a4", "b3"), ("a5", "b1"), ("a5", "b2"),
+        ("a1", "b1"),
+        ("a1", "b4"),
+        ("a2", "b2"),
+        ("a2", "b3"),
+        ("a3", "b4"),
+        ("a4", "b3"),
+        ("a5", "b1"),
+        ("a5", "b2"),
     ]
 
 

@@ -36,9 +36,7 @@ def hand_fitted() -> FellegiSunter:
 
 def test_match_weights_and_probabilities():
     model = hand_fitted()
-    pdt.assert_series_equal(
-        model.match_weights(GAMMA), pd.Series([4.0, -2.0, -8.0], index=PAIRS, name="match_weight")
-    )
+    pdt.assert_series_equal(model.match_weights(GAMMA), pd.Series([4.0, -2.0, -8.0], index=PAIRS, name="match_weight"))
     pdt.assert_series_equal(
         model.predict_proba(GAMMA),
         pd.Series([16 / 17, 0.25 / 1.25, 1 / 257], index=PAIRS, name="match_probability"),
@@ -62,9 +60,7 @@ def test_explain_lists_each_comparison_and_the_totals():
 
 def test_explain_gives_a_missing_value_no_weight():
     explained = hand_fitted().explain({"name": 1, "birth": -1})
-    assert explained["comparisons"][1] == {
-        "name": "birth", "level": -1, "label": "缺失", "m": None, "u": None, "weight": 0.0
-    }
+    assert explained["comparisons"][1] == {"name": "birth", "level": -1, "label": "缺失", "m": None, "u": None, "weight": 0.0}
     assert explained["comparisons"][0]["label"] == "Jaro-Winkler 相似度 ≥ 0.9"
     assert explained["total_weight"] == -2.0
     assert explained["probability"] == pytest.approx(0.2, abs=1e-15)

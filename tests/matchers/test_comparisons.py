@@ -50,9 +50,7 @@ def test_damerau_levenshtein_counts_a_transposition_as_one_edit():
 
 
 def test_date_levels_exact_swap_one_digit_transposed():
-    spec = ComparisonSpec(
-        "birth", "birth", method="date", levels=("exact", "day_month_swap", "one_digit", "transposed_digits")
-    )
+    spec = ComparisonSpec("birth", "birth", method="date", levels=("exact", "day_month_swap", "one_digit", "transposed_digits"))
     assert levels(
         spec,
         ["1990-01-02", "1990-03-04", "1990-01-02", "1990-01-12", "1990-01-02", "1990-05-05", None],
@@ -70,9 +68,7 @@ def test_date_levels_accept_timestamps_and_follow_the_listed_order():
 
 def test_numeric_levels_fall_back_to_text_equality():
     spec = ComparisonSpec("number", "number", method="numeric", levels=(0, 1))
-    assert levels(
-        spec, ["12", "12", "12", "12a", "12a", None], ["12.0", "13", "20", "12a", "12b", "1"]
-    ) == [2, 1, 0, 2, 0, -1]
+    assert levels(spec, ["12", "12", "12", "12a", "12a", None], ["12.0", "13", "20", "12a", "12b", "1"]) == [2, 1, 0, 2, 0, -1]
 
 
 def test_level_labels_are_generated_and_can_be_given():

@@ -21,9 +21,7 @@ def test_febrl4_linkage_reaches_the_target():
     assert result["precision"] >= 0.995 and result["recall"] >= 0.995
     assert result["pair_completeness"] >= 0.999
     assert result["reduction_ratio"] >= 0.998
-    assert set(result["seconds"]) == {
-        "load", "blocking", "comparing", "estimating_u", "fitting", "scoring", "evaluating"
-    }
+    assert set(result["seconds"]) == {"load", "blocking", "comparing", "estimating_u", "fitting", "scoring", "evaluating"}
 
 
 def test_febrl3_deduplication_with_clustering_reaches_the_target():

@@ -24,17 +24,46 @@ ID_LI = "522725199202021240"
 ID_WANG = "522725201003031211"
 
 ROW_COLUMNS = [
-    "feed", "record_key", "role", "name", "name_norm", "name_pinyin", "name_initials", "id_raw", "id_clean",
-    "id_status", "id18", "birth_date", "id_birth_date", "sex", "id_sex", "village_code", "household_ref",
+    "feed",
+    "record_key",
+    "role",
+    "name",
+    "name_norm",
+    "name_pinyin",
+    "name_initials",
+    "id_raw",
+    "id_clean",
+    "id_status",
+    "id18",
+    "birth_date",
+    "id_birth_date",
+    "sex",
+    "id_sex",
+    "village_code",
+    "household_ref",
 ]
 
 
 def _row(feed, key, role, name, norm, id18, birth, id_birth, sex, id_sex, village, ref) -> dict:
     status = "valid" if id18 else "empty"
     return dict(
-        feed=feed, record_key=key, role=role, name=name, name_norm=norm, name_pinyin=None, name_initials=None,
-        id_raw=id18, id_clean=id18, id_status=status, id18=id18, birth_date=birth, id_birth_date=id_birth,
-        sex=sex, id_sex=id_sex, village_code=village, household_ref=ref,
+        feed=feed,
+        record_key=key,
+        role=role,
+        name=name,
+        name_norm=norm,
+        name_pinyin=None,
+        name_initials=None,
+        id_raw=id18,
+        id_clean=id18,
+        id_status=status,
+        id18=id18,
+        birth_date=birth,
+        id_birth_date=id_birth,
+        sex=sex,
+        id_sex=id_sex,
+        village_code=village,
+        household_ref=ref,
     )
 
 
@@ -44,10 +73,62 @@ def person_rows() -> pd.DataFrame:
             _row("hukou", "H1", "person", "张三", "张三", ID_ZHANG, "1990-01-01", "1990-01-01", "男", "男", VILLAGE, "hukou:HK1"),
             # 李四's police record lacks a birth date; minimum living's ID gives it.
             _row("hukou", "H2", "person", "李四", "李四", None, None, None, "女", None, VILLAGE, "hukou:HK1"),
-            _row("poverty_members", "PM1", "person", "張三", "张三", ID_ZHANG, "1990-01-01", "1990-01-01", "男", "男", VILLAGE, "poverty:PH1"),
-            _row("poverty_households", "PH1", "household_head", "张三", "张三", ID_ZHANG, None, "1990-01-01", None, "男", VILLAGE, "poverty:PH1"),
-            _row("medical_insurance", "MI1", "person", "张 三", "张三", ID_ZHANG, None, "1990-01-01", None, "男", "522725102299", None),
-            _row("poverty_members", "PM2", "person", "王五", "王五", ID_WANG, None, "2010-03-03", None, "男", VILLAGE, "poverty:PH1"),
+            _row(
+                "poverty_members",
+                "PM1",
+                "person",
+                "張三",
+                "张三",
+                ID_ZHANG,
+                "1990-01-01",
+                "1990-01-01",
+                "男",
+                "男",
+                VILLAGE,
+                "poverty:PH1",
+            ),
+            _row(
+                "poverty_households",
+                "PH1",
+                "household_head",
+                "张三",
+                "张三",
+                ID_ZHANG,
+                None,
+                "1990-01-01",
+                None,
+                "男",
+                VILLAGE,
+                "poverty:PH1",
+            ),
+            _row(
+                "medical_insurance",
+                "MI1",
+                "person",
+                "张 三",
+                "张三",
+                ID_ZHANG,
+                None,
+                "1990-01-01",
+                None,
+                "男",
+                "522725102299",
+                None,
+            ),
+            _row(
+                "poverty_members",
+                "PM2",
+                "person",
+                "王五",
+                "王五",
+                ID_WANG,
+                None,
+                "2010-03-03",
+                None,
+                "男",
+                VILLAGE,
+                "poverty:PH1",
+            ),
             _row("vehicles", "V1", "owner", "赵六", "赵六", None, None, None, None, None, None, None),
             _row("minimum_living", "ML1", "person", "李四", "李四", ID_LI, None, "1992-02-02", None, "女", VILLAGE, "case:C1"),
         ],
@@ -109,13 +190,19 @@ def link_result(clusters: dict[str, int] | None = None) -> FakeLinkResult:
 SNAPSHOTS = {
     "hukou": pd.DataFrame(
         {
-            "person_no": ["H1", "H2"], "name": ["张三", "李四"], "ethnicity": ["汉族", "苗族"],
-            "hukou_no": ["HK1", "HK1"], "relation": ["户主", "配偶"], "state": ["正常", "正常"],
+            "person_no": ["H1", "H2"],
+            "name": ["张三", "李四"],
+            "ethnicity": ["汉族", "苗族"],
+            "hukou_no": ["HK1", "HK1"],
+            "relation": ["户主", "配偶"],
+            "state": ["正常", "正常"],
         }
     ),
     "poverty_members": pd.DataFrame(
         {
-            "member_no": ["PM1", "PM2"], "household_no": ["PH1", "PH1"], "ethnicity": ["汉族", "苗族"],
+            "member_no": ["PM1", "PM2"],
+            "household_no": ["PH1", "PH1"],
+            "ethnicity": ["汉族", "苗族"],
             "relation": ["户主", "其他"],
         }
     ),
@@ -154,4 +241,3 @@ def link_sample_night(settings) -> None:
 
     write_snapshots(settings)
     link_night(settings, DAY, linker=RecordingLinker().as_linker())
-

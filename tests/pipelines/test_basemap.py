@@ -13,9 +13,9 @@ from sqlalchemy import select
 from pipelines import store
 from pipelines.basemap.attributes import FACT_FIELDS
 from pipelines.basemap.build import build_base_map
-from pipelines.link.stage import link_night
-from pipelines.errors import BiduiError
 from pipelines.basemap.households import assign_households
+from pipelines.errors import BiduiError
+from pipelines.link.stage import link_night
 from pipelines.store.tables import households, linkage_models, links, persons, review_decisions, review_queue
 
 H = "H5227251022030001"
@@ -25,7 +25,9 @@ def _facts(sample) -> pd.DataFrame:
     frames = []
     for feed, frame in sample.SNAPSHOTS.items():
         key = frame.columns[0]
-        frames.append(pd.DataFrame({"feed": feed, "record_key": frame[key], **{f: frame.get(c) for f, c in FACT_FIELDS[feed].items()}}))
+        frames.append(
+            pd.DataFrame({"feed": feed, "record_key": frame[key], **{f: frame.get(c) for f, c in FACT_FIELDS[feed].items()}})
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -35,8 +37,12 @@ def _empty(*columns: str) -> pd.DataFrame:
 
 def _first_night(sample):
     return build_base_map(
-        sample.person_rows(), sample.link_result(), _empty("feed", "record_key", "person_id"), 1,
-        _empty("household_key", "household_code"), _facts(sample),
+        sample.person_rows(),
+        sample.link_result(),
+        _empty("feed", "record_key", "person_id"),
+        1,
+        _empty("household_key", "household_code"),
+        _facts(sample),
     )
 
 
@@ -49,39 +55,97 @@ def test_persons_take_identity_from_hukou_and_facts_from_their_department(night_
     none = {"enrolment_state": None, "enrolment_source": None, "illness_kind": None, "illness_source": None}
     assert _plain(base.persons) == [
         {
-            "person_id": "P000000001", "household_code": H,
-            "name": "张三", "name_source": "hukou:H1", "id_number": night_sample.ID_ZHANG, "id_source": "hukou:H1",
-            "sex": "男", "sex_source": "hukou:H1", "birth_date": "1990-01-01", "birth_source": "hukou:H1",
-            "ethnicity": "汉族", "ethnicity_source": "hukou:H1", "village_code": night_sample.VILLAGE,
-            "village_source": "hukou:H1", "hukou_state": "正常", "hukou_state_source": "hukou:H1",
-            "insured_state": "正常参保", "insured_source": "medical_insurance:MI1", **none,
-            "assistance_kind": None, "assistance_source": None,
+            "person_id": "P000000001",
+            "household_code": H,
+            "name": "张三",
+            "name_source": "hukou:H1",
+            "id_number": night_sample.ID_ZHANG,
+            "id_source": "hukou:H1",
+            "sex": "男",
+            "sex_source": "hukou:H1",
+            "birth_date": "1990-01-01",
+            "birth_source": "hukou:H1",
+            "ethnicity": "汉族",
+            "ethnicity_source": "hukou:H1",
+            "village_code": night_sample.VILLAGE,
+            "village_source": "hukou:H1",
+            "hukou_state": "正常",
+            "hukou_state_source": "hukou:H1",
+            "insured_state": "正常参保",
+            "insured_source": "medical_insurance:MI1",
+            **none,
+            "assistance_kind": None,
+            "assistance_source": None,
         },
         {
             # hukou has no ID number or birth date for 李四: minimum living's row gives them.
-            "person_id": "P000000002", "household_code": H,
-            "name": "李四", "name_source": "hukou:H2", "id_number": night_sample.ID_LI, "id_source": "minimum_living:ML1",
-            "sex": "女", "sex_source": "hukou:H2", "birth_date": "1992-02-02", "birth_source": "minimum_living:ML1",
-            "ethnicity": "苗族", "ethnicity_source": "hukou:H2", "village_code": night_sample.VILLAGE,
-            "village_source": "hukou:H2", "hukou_state": "正常", "hukou_state_source": "hukou:H2",
-            "insured_state": None, "insured_source": None, **none,
-            "assistance_kind": "农村低保", "assistance_source": "minimum_living:ML1",
+            "person_id": "P000000002",
+            "household_code": H,
+            "name": "李四",
+            "name_source": "hukou:H2",
+            "id_number": night_sample.ID_LI,
+            "id_source": "minimum_living:ML1",
+            "sex": "女",
+            "sex_source": "hukou:H2",
+            "birth_date": "1992-02-02",
+            "birth_source": "minimum_living:ML1",
+            "ethnicity": "苗族",
+            "ethnicity_source": "hukou:H2",
+            "village_code": night_sample.VILLAGE,
+            "village_source": "hukou:H2",
+            "hukou_state": "正常",
+            "hukou_state_source": "hukou:H2",
+            "insured_state": None,
+            "insured_source": None,
+            **none,
+            "assistance_kind": "农村低保",
+            "assistance_source": "minimum_living:ML1",
         },
         {
-            "person_id": "P000000003", "household_code": H,
-            "name": "王五", "name_source": "poverty_members:PM2", "id_number": night_sample.ID_WANG,
-            "id_source": "poverty_members:PM2", "sex": "男", "sex_source": "poverty_members:PM2",
-            "birth_date": "2010-03-03", "birth_source": "poverty_members:PM2", "ethnicity": "苗族",
-            "ethnicity_source": "poverty_members:PM2", "village_code": night_sample.VILLAGE,
-            "village_source": "poverty_members:PM2", "hukou_state": None, "hukou_state_source": None,
-            "insured_state": None, "insured_source": None, **none, "assistance_kind": None, "assistance_source": None,
+            "person_id": "P000000003",
+            "household_code": H,
+            "name": "王五",
+            "name_source": "poverty_members:PM2",
+            "id_number": night_sample.ID_WANG,
+            "id_source": "poverty_members:PM2",
+            "sex": "男",
+            "sex_source": "poverty_members:PM2",
+            "birth_date": "2010-03-03",
+            "birth_source": "poverty_members:PM2",
+            "ethnicity": "苗族",
+            "ethnicity_source": "poverty_members:PM2",
+            "village_code": night_sample.VILLAGE,
+            "village_source": "poverty_members:PM2",
+            "hukou_state": None,
+            "hukou_state_source": None,
+            "insured_state": None,
+            "insured_source": None,
+            **none,
+            "assistance_kind": None,
+            "assistance_source": None,
         },
         {
-            "person_id": "P000000004", "household_code": None,
-            "name": "赵六", "name_source": "vehicles:V1", "id_number": None, "id_source": None, "sex": None,
-            "sex_source": None, "birth_date": None, "birth_source": None, "ethnicity": None, "ethnicity_source": None,
-            "village_code": None, "village_source": None, "hukou_state": None, "hukou_state_source": None,
-            "insured_state": None, "insured_source": None, **none, "assistance_kind": None, "assistance_source": None,
+            "person_id": "P000000004",
+            "household_code": None,
+            "name": "赵六",
+            "name_source": "vehicles:V1",
+            "id_number": None,
+            "id_source": None,
+            "sex": None,
+            "sex_source": None,
+            "birth_date": None,
+            "birth_source": None,
+            "ethnicity": None,
+            "ethnicity_source": None,
+            "village_code": None,
+            "village_source": None,
+            "hukou_state": None,
+            "hukou_state_source": None,
+            "insured_state": None,
+            "insured_source": None,
+            **none,
+            "assistance_kind": None,
+            "assistance_source": None,
         },
     ]
 
@@ -89,8 +153,13 @@ def test_persons_take_identity_from_hukou_and_facts_from_their_department(night_
 def test_one_household_code_for_the_registered_household_and_its_poverty_members(night_sample):
     base = _first_night(night_sample)
     assert _plain(base.households) == [
-        {"household_code": H, "household_key": "hukou:HK1", "hukou_no": "HK1", "village_code": night_sample.VILLAGE,
-         "head_person_id": "P000000001"},
+        {
+            "household_code": H,
+            "household_key": "hukou:HK1",
+            "hukou_no": "HK1",
+            "village_code": night_sample.VILLAGE,
+            "head_person_id": "P000000001",
+        },
     ]
 
 
@@ -109,7 +178,12 @@ def test_links_carry_person_household_method_and_probability(night_sample):
         ("vehicles", "V1", "P000000004", None, "singleton", 1.0, None),
     ]
     assert base.counts == {
-        "rows": 8, "persons": 4, "persons_kept": 0, "persons_new": 4, "households": 1, "households_new": 1,
+        "rows": 8,
+        "persons": 4,
+        "persons_kept": 0,
+        "persons_new": 4,
+        "households": 1,
+        "households_new": 1,
         "review_pairs": 1,
     }
 
@@ -120,38 +194,53 @@ def test_review_pairs_already_decided_are_marked_so(night_sample):
         columns=["feed", "record_key", "candidate_feed", "candidate_key", "decision"],
     )
     base = build_base_map(
-        night_sample.person_rows(), night_sample.link_result(), _empty("feed", "record_key", "person_id"), 1,
-        _empty("household_key", "household_code"), _facts(night_sample), decisions,
+        night_sample.person_rows(),
+        night_sample.link_result(),
+        _empty("feed", "record_key", "person_id"),
+        1,
+        _empty("household_key", "household_code"),
+        _facts(night_sample),
+        decisions,
     )
-    assert base.review[["feed", "record_key", "candidate_key", "status"]].values.tolist() == [
-        ["vehicles", "V1", "H2", "decided"]
-    ]
+    assert base.review[["feed", "record_key", "candidate_key", "status"]].values.tolist() == [["vehicles", "V1", "H2", "decided"]]
     assert _first_night(night_sample).review["status"].tolist() == ["open"]
 
 
 def test_second_night_keeps_ids_and_codes_when_the_linker_renumbers(night_sample):
     first = _first_night(night_sample)
     rows = pd.concat(
-        [night_sample.person_rows(), night_sample.person_rows().iloc[[6]].assign(feed="school_enrolment", record_key="S1", name="孙七", name_norm="孙七")],
+        [
+            night_sample.person_rows(),
+            night_sample.person_rows().iloc[[6]].assign(feed="school_enrolment", record_key="S1", name="孙七", name_norm="孙七"),
+        ],
         ignore_index=True,
     )
     result = night_sample.link_result({"H1": 50, "PM1": 50, "PH1": 50, "MI1": 50, "H2": 7, "ML1": 7, "PM2": 9, "V1": 3})
     result.links = pd.concat(
-        [result.links, pd.DataFrame([dict(feed="school_enrolment", record_key="S1", cluster=11, method="singleton", probability=1.0)])],
+        [
+            result.links,
+            pd.DataFrame([dict(feed="school_enrolment", record_key="S1", cluster=11, method="singleton", probability=1.0)]),
+        ],
         ignore_index=True,
     )
     second = build_base_map(
-        rows, result, first.links[["feed", "record_key", "person_id"]], 5,
-        first.households[["household_key", "household_code"]], _facts(night_sample),
+        rows,
+        result,
+        first.links[["feed", "record_key", "person_id"]],
+        5,
+        first.households[["household_key", "household_code"]],
+        _facts(night_sample),
     )
     assert dict(zip(second.links["record_key"], second.links["person_id"])) == {
-        **dict(zip(first.links["record_key"], first.links["person_id"])), "S1": "P000000005",
+        **dict(zip(first.links["record_key"], first.links["person_id"])),
+        "S1": "P000000005",
     }
     assert second.households["household_code"].tolist() == [H]
     assert (second.counts["persons_kept"], second.counts["households_new"]) == (4, 0)
 
 
 # --- through the store ------------------------------------------------------------------------
+
 
 def _dump(settings) -> dict[str, list[tuple]]:
     engine = store.connect(settings)
@@ -186,7 +275,10 @@ def test_stored_base_map_reads_back(linked_night, night_sample):
     assert store.load_next_person_number(engine) == 5
     link = store.load_link(engine, "minimum_living", "ML1")
     assert (link["delivery_date"], link["person_id"], link["match_weight"], link["levels"]) == (
-        night_sample.DAY, "P000000002", 3.321928, '{"name": 2, "birth_date": -1}'
+        night_sample.DAY,
+        "P000000002",
+        3.321928,
+        '{"name": 2, "birth_date": -1}',
     )
 
 
@@ -232,13 +324,13 @@ def test_a_night_without_person_rows_links_nothing(settings, night_sample):
 def test_households_follow_hukou_then_the_department_household_most_members_share():
     rows = pd.DataFrame(
         [
-            ("hukou", "person", "hukou:A", "之子"),        # person 0
+            ("hukou", "person", "hukou:A", "之子"),  # person 0
             ("poverty_members", "person", "poverty:P", "户主"),  # person 0
-            ("hukou", "person", "hukou:A", "户主"),        # person 1
+            ("hukou", "person", "hukou:A", "户主"),  # person 1
             ("poverty_members", "person", "poverty:P", "之女"),  # person 2: no hukou row, joins hukou:A
             ("minimum_living", "person", "case:C", None),  # person 3: nobody registered in case C
             ("poverty_households", "household_head", "poverty:Q", None),  # person 4
-            ("vehicles", "owner", None, None),             # person 5: no household
+            ("vehicles", "owner", None, None),  # person 5: no household
         ],
         columns=["feed", "role", "household_ref", "relation"],
     )
@@ -266,17 +358,44 @@ def test_links_of_mixed_value_types_are_stored_as_text(settings, night_sample):
     engine = store.connect(settings)
     empty = pd.DataFrame()
     links_frame = pd.DataFrame(
-        {"feed": ["hukou", "hukou"], "record_key": [7, "B"], "person_id": ["P000000001", "P000000002"],
-         "household_code": [None, "H5227251022030001"], "method": ["singleton", "id_exact"],
-         "probability": [1.0, float("nan")], "match_weight": [float("nan"), 2.5], "anchor_feed": [None, "hukou"],
-         "anchor_key": pd.Series([None, 7], dtype=object), "levels": [None, '{"name": 2}']}
+        {
+            "feed": ["hukou", "hukou"],
+            "record_key": [7, "B"],
+            "person_id": ["P000000001", "P000000002"],
+            "household_code": [None, "H5227251022030001"],
+            "method": ["singleton", "id_exact"],
+            "probability": [1.0, float("nan")],
+            "match_weight": [float("nan"), 2.5],
+            "anchor_feed": [None, "hukou"],
+            "anchor_key": pd.Series([None, 7], dtype=object),
+            "levels": [None, '{"name": 2}'],
+        }
     )
     store.write_base_map(engine, night_sample.DAY, links_frame, empty, empty, empty, {})
     stored = store.load_links(engine, night_sample.DAY)
     assert _plain(stored) == [
-        {"feed": "hukou", "record_key": "7", "person_id": "P000000001", "household_code": None, "method": "singleton",
-         "probability": 1.0, "match_weight": None, "anchor_feed": None, "anchor_key": None, "levels": None},
-        {"feed": "hukou", "record_key": "B", "person_id": "P000000002", "household_code": "H5227251022030001",
-         "method": "id_exact", "probability": None, "match_weight": 2.5, "anchor_feed": "hukou", "anchor_key": "7",
-         "levels": '{"name": 2}'},
+        {
+            "feed": "hukou",
+            "record_key": "7",
+            "person_id": "P000000001",
+            "household_code": None,
+            "method": "singleton",
+            "probability": 1.0,
+            "match_weight": None,
+            "anchor_feed": None,
+            "anchor_key": None,
+            "levels": None,
+        },
+        {
+            "feed": "hukou",
+            "record_key": "B",
+            "person_id": "P000000002",
+            "household_code": "H5227251022030001",
+            "method": "id_exact",
+            "probability": None,
+            "match_weight": 2.5,
+            "anchor_feed": "hukou",
+            "anchor_key": "7",
+            "levels": '{"name": 2}',
+        },
     ]

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
-from pipelines.validate.checks import FINDING_COLUMNS, check_feed
 from pipelines.catalog.feeds import load_feeds
 from pipelines.settings import load_settings
 from pipelines.standardise.ids import check_digit
+from pipelines.validate.checks import FINDING_COLUMNS, check_feed
 
 AS_OF = dt.date(2026, 11, 20)
 HUKOU = load_feeds()["hukou"]
@@ -32,9 +32,18 @@ def _settings(max_bad_row_share: float = 0.2):
 def hukou_frame(rows: list[dict]) -> pd.DataFrame:
     """Hukou rows on top of a clean person; every canonical column present."""
     clean = {
-        "id_number": ID_A, "name": "陈明", "sex": "男", "ethnicity": "汉族", "birth_date": "1990-01-01",
-        "hukou_no": "HK1", "relation": "户主", "village_code": "522725102203", "address": "某村",
-        "state": "正常", "changed_on": None, "moved_to": None,
+        "id_number": ID_A,
+        "name": "陈明",
+        "sex": "男",
+        "ethnicity": "汉族",
+        "birth_date": "1990-01-01",
+        "hukou_no": "HK1",
+        "relation": "户主",
+        "village_code": "522725102203",
+        "address": "某村",
+        "state": "正常",
+        "changed_on": None,
+        "moved_to": None,
     }
     return pd.DataFrame([{**clean, **row} for row in rows], dtype=object)
 
@@ -54,13 +63,15 @@ def records(result) -> list[dict]:
 
 
 def test_row_level_findings_name_feed_key_row_field_check_and_severity():
-    frame = hukou_frame([
-        {"row_no": 2, "person_no": "P1"},
-        {"row_no": 3, "person_no": "P2", "id_number": None, "sex": "未知"},
-        {"row_no": 4, "person_no": "P3", "id_number": "5.22701E+17", "village_code": "52272510220"},
-        {"row_no": 5, "person_no": "P4", "id_number": BAD_CHECK, "birth_date": "1990/01/01"},
-        {"row_no": 6, "person_no": "P5", "id_number": ID_B, "village_code": "522725999999", "name": None},
-    ])
+    frame = hukou_frame(
+        [
+            {"row_no": 2, "person_no": "P1"},
+            {"row_no": 3, "person_no": "P2", "id_number": None, "sex": "未知"},
+            {"row_no": 4, "person_no": "P3", "id_number": "5.22701E+17", "village_code": "52272510220"},
+            {"row_no": 5, "person_no": "P4", "id_number": BAD_CHECK, "birth_date": "1990/01/01"},
+            {"row_no": 6, "person_no": "P5", "id_number": ID_B, "village_code": "522725999999", "name": None},
+        ]
+    )
     result = check_feed(HUKOU, frame, KNOWN, _settings(max_bad_row_share=1.0), AS_OF)
     assert list(result.findings.columns) == FINDING_COLUMNS
     assert findings_of(result) == [
@@ -84,26 +95,53 @@ def test_row_level_findings_name_feed_key_row_field_check_and_severity():
         "区划代码不在区划名录中：522725999999",
     ]
     assert result.findings["value"].tolist() == [
-        None, "未知", "5.22701E+17", "52272510220", BAD_CHECK, "1990/01/01", None, "522725999999",
+        None,
+        "未知",
+        "5.22701E+17",
+        "52272510220",
+        BAD_CHECK,
+        "1990/01/01",
+        None,
+        "522725999999",
     ]
     assert (result.rows, result.bad_rows, result.rejected, result.reason) == (5, 4, False, None)
 
 
 def test_every_row_of_a_duplicated_key_is_flagged():
-    frame = hukou_frame([
-        {"row_no": 2, "person_no": "P1"},
-        {"row_no": 3, "person_no": "P2"},
-        {"row_no": 4, "person_no": "P1"},
-        {"row_no": 5, "person_no": None},
-    ])
+    frame = hukou_frame(
+        [
+            {"row_no": 2, "person_no": "P1"},
+            {"row_no": 3, "person_no": "P2"},
+            {"row_no": 4, "person_no": "P1"},
+            {"row_no": 5, "person_no": None},
+        ]
+    )
     result = check_feed(HUKOU, frame, KNOWN, _settings(max_bad_row_share=1.0), AS_OF)
     assert records(result) == [
-        {"record_key": "P1", "row_no": 2, "field": "person_no", "check": "unique_key", "severity": "error",
-         "message": "人员编号重复（共 2 行）"},
-        {"record_key": "P1", "row_no": 4, "field": "person_no", "check": "unique_key", "severity": "error",
-         "message": "人员编号重复（共 2 行）"},
-        {"record_key": None, "row_no": 5, "field": "person_no", "check": "required", "severity": "error",
-         "message": "人员编号为空"},
+        {
+            "record_key": "P1",
+            "row_no": 2,
+            "field": "person_no",
+            "check": "unique_key",
+            "severity": "error",
+            "message": "人员编号重复（共 2 行）",
+        },
+        {
+            "record_key": "P1",
+            "row_no": 4,
+            "field": "person_no",
+            "check": "unique_key",
+            "severity": "error",
+            "message": "人员编号重复（共 2 行）",
+        },
+        {
+            "record_key": None,
+            "row_no": 5,
+            "field": "person_no",
+            "check": "required",
+            "severity": "error",
+            "message": "人员编号为空",
+        },
     ]
     assert result.bad_rows == 3
 
@@ -120,10 +158,22 @@ def test_missing_optional_column_is_a_warning_and_required_one_an_error():
     frame = hukou_frame([{"row_no": 2, "person_no": "P1"}]).drop(columns=["moved_to", "state"])
     result = check_feed(HUKOU, frame, KNOWN, _settings(), AS_OF)
     assert records(result) == [
-        {"record_key": None, "row_no": None, "field": "state", "check": "missing_column", "severity": "error",
-         "message": "缺少必填列“人口状态”"},
-        {"record_key": None, "row_no": None, "field": "moved_to", "check": "missing_column", "severity": "warning",
-         "message": "缺少列“迁往地”，依赖该列的比对将跳过"},
+        {
+            "record_key": None,
+            "row_no": None,
+            "field": "state",
+            "check": "missing_column",
+            "severity": "error",
+            "message": "缺少必填列“人口状态”",
+        },
+        {
+            "record_key": None,
+            "row_no": None,
+            "field": "moved_to",
+            "check": "missing_column",
+            "severity": "warning",
+            "message": "缺少列“迁往地”，依赖该列的比对将跳过",
+        },
     ]
     assert (result.rejected, result.bad_rows) == (False, 0)
 
@@ -153,10 +203,12 @@ def test_id_errors_are_row_findings_not_a_reason_to_reject():
 
 
 def test_without_a_region_reference_only_the_code_format_is_checked():
-    frame = hukou_frame([
-        {"row_no": 2, "person_no": "P1", "village_code": "522725999999"},
-        {"row_no": 3, "person_no": "P2", "village_code": "5227"},
-    ])
+    frame = hukou_frame(
+        [
+            {"row_no": 2, "person_no": "P1", "village_code": "522725999999"},
+            {"row_no": 3, "person_no": "P2", "village_code": "5227"},
+        ]
+    )
     result = check_feed(HUKOU, frame, set(), _settings(), AS_OF)
     assert findings_of(result) == [("hukou", "P2", 3, "village_code", "region_format", "error")]
 

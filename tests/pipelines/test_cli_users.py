@@ -4,7 +4,6 @@ user_app, the way pipelines/cli.py registers it)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 import pytest
@@ -13,16 +12,15 @@ from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from pipelines import store
+from pipelines.access import users
+from pipelines.access.users import User, add_user, authenticate, load_user
 from pipelines.cli import users as cli_users
-from pipelines.access import users as users
 from pipelines.cli.users import resolve_user, user_app
 from pipelines.errors import BiduiError
 from pipelines.settings import load_settings
-from pipelines.access.users import User, add_user, authenticate, load_user
 
 REGIONS = pd.DataFrame(
-    [("522725000000", "瓮安县", "county"), ("522725101000", "雍阳街道", "township"),
-     ("522725101201", "清平村", "village")],
+    [("522725000000", "瓮安县", "county"), ("522725101000", "雍阳街道", "township"), ("522725101201", "清平村", "village")],
     columns=["code", "name", "level"],
 )
 
@@ -34,7 +32,7 @@ def _app() -> typer.Typer:
     @app.command()
     def whoami(
         user: str = typer.Option(..., "--user"),
-        password_file: Optional[Path] = typer.Option(None, "--password-file"),
+        password_file: Path | None = typer.Option(None, "--password-file"),
     ) -> None:
         """What another command does to sign a user in."""
         with cli_users._friendly_errors():
@@ -65,8 +63,9 @@ def cli(settings, engine, monkeypatch):
 
 
 def test_add_prompts_twice_and_stores_the_user(cli, engine):
-    result = cli("user", "add", "wang", "--role", "county", "--region", "522725", "--display-name", "王五",
-                 input="secret123\nsecret123\n")
+    result = cli(
+        "user", "add", "wang", "--role", "county", "--region", "522725", "--display-name", "王五", input="secret123\nsecret123\n"
+    )
     assert result.exit_code == 0, result.output
     assert "新密码：" in result.output and "再输入一次：" in result.output
     assert "secret123" not in result.output  # hidden input
@@ -84,8 +83,19 @@ def test_add_refuses_two_different_passwords(cli, engine):
 
 
 def test_add_reads_one_line_from_stdin(cli, engine):
-    result = cli("user", "add", "edu", "--role", "liaison", "--region", "522725", "--department", "教育",
-                 "--password-stdin", input="secret123\n")
+    result = cli(
+        "user",
+        "add",
+        "edu",
+        "--role",
+        "liaison",
+        "--region",
+        "522725",
+        "--department",
+        "教育",
+        "--password-stdin",
+        input="secret123\n",
+    )
     assert result.exit_code == 0, result.output
     assert "新密码" not in result.output
     assert "已新建用户：edu（行业部门联络员，区划 522725，部门 教育，完整身份证号）" in result.output
@@ -93,10 +103,10 @@ def test_add_reads_one_line_from_stdin(cli, engine):
 
 
 def test_add_masks_ids_below_county_unless_told(cli, engine):
-    masked = cli("user", "add", "tw", "--role", "township", "--region", "522725101", "--password-stdin",
-                 input="secret123\n")
-    full = cli("user", "add", "tw2", "--role", "township", "--region", "522725101", "--full-ids",
-               "--password-stdin", input="secret123\n")
+    masked = cli("user", "add", "tw", "--role", "township", "--region", "522725101", "--password-stdin", input="secret123\n")
+    full = cli(
+        "user", "add", "tw2", "--role", "township", "--region", "522725101", "--full-ids", "--password-stdin", input="secret123\n"
+    )
     assert "已新建用户：tw（乡镇，区划 522725101，脱敏身份证号）" in masked.output
     assert "已新建用户：tw2（乡镇，区划 522725101，完整身份证号）" in full.output
 
@@ -202,12 +212,10 @@ def test_a_missing_or_empty_password_file_is_named(cli, engine, tmp_path, conten
 
 
 def test_add_says_when_no_region_reference_was_there_to_check_against(cli, engine):
-    checked = cli("user", "add", "li", "--role", "county", "--region", "522725", "--password-stdin",
-                  input="secret123\n")
+    checked = cli("user", "add", "li", "--role", "county", "--region", "522725", "--password-stdin", input="secret123\n")
     assert checked.exit_code == 0, checked.output
     assert "区划参照表还是空的" not in checked.output
     store.replace_region_reference(engine, REGIONS.iloc[0:0], source="测试")
-    result = cli("user", "add", "wang", "--role", "county", "--region", "522799", "--password-stdin",
-                 input="secret123\n")
+    result = cli("user", "add", "wang", "--role", "county", "--region", "522799", "--password-stdin", input="secret123\n")
     assert result.exit_code == 0, result.output
     assert "提示：区划参照表还是空的（尚未载入交付数据），未能核对该区划代码是否存在。" in result.output

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from pipelines import store
-from pipelines.clues.moves import apply_move
 from pipelines.clues.life import (
     FIRED_COLUMNS,
     Actor,
@@ -21,6 +20,7 @@ from pipelines.clues.life import (
     load_clue_events,
     load_clues,
 )
+from pipelines.clues.moves import apply_move
 from pipelines.errors import BiduiError
 from pipelines.store.tables import rule_runs
 
@@ -32,10 +32,17 @@ VILLAGE = "522725102203"
 def fired(*subjects: tuple[str, str], evidence: dict | None = None) -> pd.DataFrame:
     rows = [
         {
-            "rule": rule, "subject_feed": "poverty_members", "subject_key": key, "person_id": f"P{key[-9:]:0>9}",
-            "household_code": None, "household_no": "PH1", "village_code": VILLAGE, "department": "教育",
-            "evidence": json.dumps((evidence or {}).get(key, {"feed": "poverty_members", "record_key": key}),
-                                   ensure_ascii=False, sort_keys=True),
+            "rule": rule,
+            "subject_feed": "poverty_members",
+            "subject_key": key,
+            "person_id": f"P{key[-9:]:0>9}",
+            "household_code": None,
+            "household_no": "PH1",
+            "village_code": VILLAGE,
+            "department": "教育",
+            "evidence": json.dumps(
+                (evidence or {}).get(key, {"feed": "poverty_members", "record_key": key}), ensure_ascii=False, sort_keys=True
+            ),
         }
         for rule, key in subjects
     ]
@@ -43,13 +50,13 @@ def fired(*subjects: tuple[str, str], evidence: dict | None = None) -> pd.DataFr
 
 
 def runs(frame: pd.DataFrame, rules=("R05", "R06"), status="ran") -> list[dict]:
-    return [{"rule": r, "status": status, "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None}
-            for r in rules]
+    return [
+        {"rule": r, "status": status, "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None} for r in rules
+    ]
 
 
 def night(settings, day, frame, rule_status="ran", release=()):
-    return apply_rule_run(store.connect(settings), settings, day, frame, runs(frame, status=rule_status),
-                          DEADLINES, release)
+    return apply_rule_run(store.connect(settings), settings, day, frame, runs(frame, status=rule_status), DEADLINES, release)
 
 
 def by_key(settings) -> dict[str, dict]:
@@ -61,8 +68,16 @@ def move(settings, key, action, **fields):
     engine = store.connect(settings)
     with engine.begin() as conn:
         clue = load_clue(conn, by_key(settings)[key]["clue_id"])
-        return apply_move(conn, clue, action, fields, Actor("张村官", "village"), dt.datetime(2026, 11, 21, 9),
-                          deadline_days=DEADLINES[clue["rule"]], dismiss_reasons=["在外省就读", "已死亡"])
+        return apply_move(
+            conn,
+            clue,
+            action,
+            fields,
+            Actor("张村官", "village"),
+            dt.datetime(2026, 11, 21, 9),
+            deadline_days=DEADLINES[clue["rule"]],
+            dismiss_reasons=["在外省就读", "已死亡"],
+        )
 
 
 def test_first_night_makes_new_clues_with_stable_ids(settings):
@@ -107,8 +122,7 @@ def test_verified_clues_are_not_cleared_by_data(settings):
 
 def _close(settings, key, verdict="属实", reason=None):
     move(settings, key, "issue")
-    move(settings, key, "verify", verdict=verdict, dismiss_reason=reason, verified_by="张三",
-         verified_on=dt.date(2026, 11, 21))
+    move(settings, key, "verify", verdict=verdict, dismiss_reason=reason, verified_by="张三", verified_on=dt.date(2026, 11, 21))
     if verdict == "属实":
         move(settings, key, "rectify", rectification="已补办参保", rectified_on=dt.date(2026, 11, 21))
     move(settings, key, "sign", signed_by="李乡长", signed_on=dt.date(2026, 11, 21))
@@ -189,8 +203,11 @@ def test_a_rule_firing_far_beyond_its_last_count_is_held(settings):
     assert summary["held"] == ["R05"] and summary["new"] == 0
     assert len(by_key(settings)) == 2
     with store.connect(settings).connect() as conn:
-        held = conn.execute(select(rule_runs.c.status, rule_runs.c.message).where(rule_runs.c.delivery_date == D2)
-                            .where(rule_runs.c.rule == "R05")).first()
+        held = conn.execute(
+            select(rule_runs.c.status, rule_runs.c.message)
+            .where(rule_runs.c.delivery_date == D2)
+            .where(rule_runs.c.rule == "R05")
+        ).first()
     assert held.status == "held" and "暂停下发" in held.message
     released = night(settings, D2, flood, release=["R05"])
     assert released["new"] == 8 and released["held"] == []
@@ -208,7 +225,6 @@ def test_an_older_night_cannot_rewrite_clues(settings):
         night(settings, D1, fired(("R05", "K1")))
 
 
-
 def test_the_event_record_cannot_be_changed_or_deleted(settings):
     from sqlalchemy import delete, update
     from sqlalchemy.exc import DatabaseError
@@ -218,7 +234,6 @@ def test_the_event_record_cannot_be_changed_or_deleted(settings):
     night(settings, D1, fired(("R05", "K1")))
     engine = store.connect(settings)
     for statement in (update(clue_events).values(user_name="someone else"), delete(clue_events)):
-        with pytest.raises(DatabaseError, match="append-only"):
-            with engine.begin() as conn:
-                conn.execute(statement)
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(statement)
     assert load_clue_events(engine, by_key(settings)["K1"]["clue_id"])["user_name"].tolist() == ["system"]

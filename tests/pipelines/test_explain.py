@@ -7,14 +7,17 @@ import math
 import pytest
 
 from pipelines import store
-from pipelines.errors import BiduiError
 from pipelines.basemap.explain import explain_row, format_explanation
+from pipelines.errors import BiduiError
 
 
 def test_probabilistic_link_is_explained_comparison_by_comparison(linked_night):
     info = explain_row(linked_night, "minimum_living", "ML1")
     assert (info["delivery_date"], info["person_id"], info["household_code"], info["method"]) == (
-        "2026-11-20", "P000000002", "H5227251022030001", "probabilistic"
+        "2026-11-20",
+        "P000000002",
+        "H5227251022030001",
+        "probabilistic",
     )
     assert info["anchor"] == {"feed": "hukou", "record_key": "H2"}
     assert info["thresholds"] == {"upper": 0.9, "lower": 0.5}

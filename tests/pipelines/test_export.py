@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from pipelines import store
-from pipelines.link.stage import link_night
-from pipelines.errors import BiduiError
 from pipelines.basemap.export import export_links
+from pipelines.errors import BiduiError
+from pipelines.link.stage import link_night
 
 EXPECTED = (
     "\ufefffeed,record_key,person_id,household_code,method,probability\r\n"

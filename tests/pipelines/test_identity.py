@@ -5,16 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines.errors import BiduiError
 from pipelines.basemap.identity import (
-    match_rows,
-    unique_rows,
     assign_household_codes,
     assign_person_ids,
     format_person_id,
+    match_rows,
     next_person_number,
     person_number,
+    unique_rows,
 )
+from pipelines.errors import BiduiError
 
 
 def _records(*rows: tuple[str, str, int]) -> pd.DataFrame:
@@ -46,8 +46,9 @@ def test_first_night_numbers_clusters_in_the_order_of_their_first_row():
 
 def test_cluster_keeps_the_id_most_of_its_records_had():
     records = _records(("hukou", "a", 1), ("medical_insurance", "b", 1), ("school_enrolment", "c", 1))
-    previous = _previous(("medical_insurance", "b", "P000000001"), ("school_enrolment", "c", "P000000001"),
-                         ("hukou", "a", "P000000002"))
+    previous = _previous(
+        ("medical_insurance", "b", "P000000001"), ("school_enrolment", "c", "P000000001"), ("hukou", "a", "P000000002")
+    )
     assert _ids(assign_person_ids(records, previous, next_number=3)) == {1: ("P000000001", True)}
 
 
@@ -59,8 +60,9 @@ def test_hukou_record_wins_a_tie_within_a_cluster():
 
 def test_split_cluster_with_more_old_records_keeps_the_id():
     records = _records(("hukou", "h", 1), ("medical_insurance", "m1", 2), ("medical_insurance", "m2", 2))
-    previous = _previous(("hukou", "h", "P000000001"), ("medical_insurance", "m1", "P000000001"),
-                         ("medical_insurance", "m2", "P000000001"))
+    previous = _previous(
+        ("hukou", "h", "P000000001"), ("medical_insurance", "m1", "P000000001"), ("medical_insurance", "m2", "P000000001")
+    )
     assert _ids(assign_person_ids(records, previous, next_number=2)) == {
         1: ("P000000002", False),
         2: ("P000000001", True),
@@ -87,13 +89,19 @@ def test_split_with_equal_claims_and_no_hukou_goes_to_the_larger_cluster():
 
 def test_loser_of_a_conflict_takes_its_next_best_unclaimed_id():
     records = _records(
-        ("medical_insurance", "a", 1), ("medical_insurance", "b", 1), ("medical_insurance", "c", 1),
-        ("school_enrolment", "d", 2), ("school_enrolment", "e", 2), ("school_enrolment", "f", 2),
+        ("medical_insurance", "a", 1),
+        ("medical_insurance", "b", 1),
+        ("medical_insurance", "c", 1),
+        ("school_enrolment", "d", 2),
+        ("school_enrolment", "e", 2),
+        ("school_enrolment", "f", 2),
     )
     previous = _previous(
-        ("medical_insurance", "a", "P000000001"), ("medical_insurance", "b", "P000000001"),
+        ("medical_insurance", "a", "P000000001"),
+        ("medical_insurance", "b", "P000000001"),
         ("medical_insurance", "c", "P000000002"),
-        ("school_enrolment", "d", "P000000001"), ("school_enrolment", "e", "P000000001"),
+        ("school_enrolment", "d", "P000000001"),
+        ("school_enrolment", "e", "P000000001"),
         ("school_enrolment", "f", "P000000001"),
     )
     assert _ids(assign_person_ids(records, previous, next_number=3)) == {
@@ -151,7 +159,11 @@ def test_a_village_out_of_household_numbers_is_an_error():
 
 def test_unique_rows_drops_rows_without_a_key_and_repeats_within_a_feed():
     frame = pd.DataFrame(
-        {"feed": ["hukou", "hukou", "school_enrolment", "hukou", "hukou"], "record_key": ["a", "b", "a", None, "a"], "n": range(5)}
+        {
+            "feed": ["hukou", "hukou", "school_enrolment", "hukou", "hukou"],
+            "record_key": ["a", "b", "a", None, "a"],
+            "n": range(5),
+        }
     )
     assert unique_rows(frame)["n"].tolist() == [0, 1, 2]
     clean = frame.iloc[:3]

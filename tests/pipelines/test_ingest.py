@@ -46,10 +46,7 @@ def _dump(settings) -> dict[str, list]:
     engine = storage.connect(settings)
     tables = ["feed_loads", "findings", "feed_hukou", "region_reference", "deliveries"]
     with engine.connect() as conn:
-        return {
-            t: sorted(map(repr, conn.execute(sa.text(f"select * from {t}")).all()))
-            for t in tables
-        }
+        return {t: sorted(map(repr, conn.execute(sa.text(f"select * from {t}")).all())) for t in tables}
 
 
 def test_a_delivery_becomes_dated_snapshots(store, tmp_path):

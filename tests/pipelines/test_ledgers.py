@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from pipelines import store
-from pipelines.clues.moves import apply_move
+from pipelines.access.scope import Scope
 from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run, load_clue, load_clues
+from pipelines.clues.moves import apply_move
 from pipelines.errors import BiduiError
 from pipelines.ledgers.imports import import_ledger
 from pipelines.ledgers.issue import LEDGER_COLUMNS, evidence_text, issue_ledgers
-from pipelines.store.tables import clue_events, ledger_imports, ledger_issues, persons
 from pipelines.rules.run import load_rules
-from pipelines.access.scope import Scope
+from pipelines.store.tables import clue_events, ledger_imports, ledger_issues, persons
 
 NIGHT, ISSUED = dt.date(2026, 11, 20), dt.date(2026, 11, 23)
 RULES = {r.code: r for r in load_rules()}
@@ -30,18 +30,29 @@ COUNTY_A_MASKED = Scope("county_m", "county", "522725", None, False)
 COUNTY_B = Scope("county_b", "county", "522726", None, True)
 REGIONS = pd.DataFrame(
     [
-        ("522725000000", "甲县", "county"), ("522725101000", "清水镇", "township"),
-        ("522725101201", "松林村", "village"), ("522725101202", "茶头村", "village"),
-        ("522725102000", "河口乡", "township"), ("522725102203", "河口村", "village"),
-        ("522726000000", "乙县", "county"), ("522726101000", "乙镇", "township"), ("522726101201", "乙村", "village"),
+        ("522725000000", "甲县", "county"),
+        ("522725101000", "清水镇", "township"),
+        ("522725101201", "松林村", "village"),
+        ("522725101202", "茶头村", "village"),
+        ("522725102000", "河口乡", "township"),
+        ("522725102203", "河口村", "village"),
+        ("522726000000", "乙县", "county"),
+        ("522726101000", "乙镇", "township"),
+        ("522726101201", "乙村", "village"),
     ],
     columns=["code", "name", "level"],
 )
 # subject key → (rule, village); the person of K<n> is P00000000<n>.
 SUBJECTS = {
-    "K1": ("R05", "522725101201"), "K2": ("R05", "522725101202"), "K3": ("R06", "522725102203"),
-    "K4": ("R05", "522725101201"), "K5": ("R05", "522725101201"), "K6": ("R05", "522725101202"),
-    "K7": ("R06", "522725102203"), "K8": ("R06", "522725102203"), "K9": ("R05", "522726101201"),
+    "K1": ("R05", "522725101201"),
+    "K2": ("R05", "522725101202"),
+    "K3": ("R06", "522725102203"),
+    "K4": ("R05", "522725101201"),
+    "K5": ("R05", "522725101201"),
+    "K6": ("R05", "522725101202"),
+    "K7": ("R06", "522725102203"),
+    "K8": ("R06", "522725102203"),
+    "K9": ("R05", "522726101201"),
 }
 
 
@@ -52,12 +63,23 @@ def _id(key: str) -> str:
 def _fired(keys) -> pd.DataFrame:
     rows = [
         {
-            "rule": SUBJECTS[k][0], "subject_feed": "poverty_members", "subject_key": k,
+            "rule": SUBJECTS[k][0],
+            "subject_feed": "poverty_members",
+            "subject_key": k,
             "person_id": f"P{int(k[1:]):09d}",
-            "household_code": None, "household_no": f"PH{k}", "village_code": SUBJECTS[k][1],
+            "household_code": None,
+            "household_no": f"PH{k}",
+            "village_code": SUBJECTS[k][1],
             "department": RULES[SUBJECTS[k][0]].department,
-            "evidence": json.dumps({"feed": "school_enrolment", "record_key": f"S{k}", "fields": {
-                "name": f"学生{k}", "id_number": _id(k), "school_state": "辍学"}}, ensure_ascii=False, sort_keys=True),
+            "evidence": json.dumps(
+                {
+                    "feed": "school_enrolment",
+                    "record_key": f"S{k}",
+                    "fields": {"name": f"学生{k}", "id_number": _id(k), "school_state": "辍学"},
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            ),
         }
         for k in keys
     ]
@@ -69,13 +91,24 @@ def engine(settings):
     engine = store.connect(settings)
     store.replace_region_reference(engine, REGIONS, source="测试")
     with engine.begin() as conn:
-        conn.execute(insert(persons), [
-            {"person_id": f"P{int(k[1:]):09d}", "name": f"学生{k}", "id_number": _id(k), "first_seen": NIGHT,
-             "last_seen": NIGHT} for k in SUBJECTS
-        ])
+        conn.execute(
+            insert(persons),
+            [
+                {
+                    "person_id": f"P{int(k[1:]):09d}",
+                    "name": f"学生{k}",
+                    "id_number": _id(k),
+                    "first_seen": NIGHT,
+                    "last_seen": NIGHT,
+                }
+                for k in SUBJECTS
+            ],
+        )
     frame = _fired(SUBJECTS)
-    runs = [{"rule": r, "status": "ran", "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None}
-            for r in ("R05", "R06")]
+    runs = [
+        {"rule": r, "status": "ran", "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None}
+        for r in ("R05", "R06")
+    ]
     apply_rule_run(engine, settings, NIGHT, frame, runs, {"R05": 15, "R06": 30})
     return engine
 
@@ -118,6 +151,7 @@ VERIFIED = {"核实结果": "属实", "核实人": "王核实", "核实日期": 
 
 # --- issuing ----------------------------------------------------------------------------------
 
+
 def test_issue_moves_the_countys_new_clues_to_issued_with_rule_deadlines(settings, engine):
     [result] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
     clues = by_key(engine)
@@ -132,7 +166,8 @@ def test_issue_moves_the_countys_new_clues_to_issued_with_rule_deadlines(setting
         events = conn.execute(select(clue_events).where(clue_events.c.action == "issue")).mappings().all()
     assert [(i["county_code"], i["clues"], i["issued_by"]) for i in issues] == [("522725", 8, "county_a")]
     assert {(e["user_name"], e["role"], e["source"], e["from_status"], e["to_status"]) for e in events} == {
-        ("county_a", "county", "ledger", "new", "issued")}
+        ("county_a", "county", "ledger", "new", "issued")
+    }
     assert len(events) == 8
 
 
@@ -198,14 +233,31 @@ def test_a_county_user_cannot_issue_another_countys_ledger(settings, engine):
 def test_a_reopened_clue_goes_down_in_the_next_ledger_once(settings, engine, tmp_path):
     [issued] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
     k1 = clue_id(engine, "K1")
-    import_ledger(engine, settings, COUNTY_A, fill(issued["file"], tmp_path / "交回.xlsx", {k1: {
-        **VERIFIED, "整改措施": "已劝返入学", "整改完成日期": dt.date(2026, 11, 28), "签字人": "李乡长",
-        "签字日期": dt.date(2026, 11, 30)}}))
+    import_ledger(
+        engine,
+        settings,
+        COUNTY_A,
+        fill(
+            issued["file"],
+            tmp_path / "交回.xlsx",
+            {
+                k1: {
+                    **VERIFIED,
+                    "整改措施": "已劝返入学",
+                    "整改完成日期": dt.date(2026, 11, 28),
+                    "签字人": "李乡长",
+                    "签字日期": dt.date(2026, 11, 30),
+                }
+            },
+        ),
+    )
     with engine.begin() as conn:
         apply_move(conn, load_clue(conn, k1), "approve", {}, COUNTY_A, dt.datetime(2026, 12, 1, 9))
     frame = _fired(SUBJECTS)  # fires again: the rectified clue is re-opened (issued, not new)
-    runs = [{"rule": r, "status": "ran", "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None}
-            for r in ("R05", "R06")]
+    runs = [
+        {"rule": r, "status": "ran", "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None}
+        for r in ("R05", "R06")
+    ]
     apply_rule_run(engine, settings, dt.date(2026, 12, 2), frame, runs, {"R05": 15, "R06": 30})
     assert by_key(engine)["K1"]["status"] == "issued"
     [later] = issue_ledgers(engine, settings, COUNTY_A, dt.date(2026, 12, 3))
@@ -218,11 +270,17 @@ def test_a_reopened_clue_goes_down_in_the_next_ledger_once(settings, engine, tmp
 
 def test_evidence_text_reads_a_list_of_sources_and_masks_id_fields():
     # The ID as some departments deliver it, with Excel's leading text marker.
-    evidence = json.dumps([
-        {"feed": "hukou", "record_key": "HK1",
-         "fields": {"hukou_state": "死亡", "name": "张三", "id_number": "'52272519900101123X"}},
-        {"feed": "vehicles", "record_key": "贵A1", "fields": {"vehicle_type": "小型轿车", "new_field": "x", "empty": None}},
-    ], ensure_ascii=False)
+    evidence = json.dumps(
+        [
+            {
+                "feed": "hukou",
+                "record_key": "HK1",
+                "fields": {"hukou_state": "死亡", "name": "张三", "id_number": "'52272519900101123X"},
+            },
+            {"feed": "vehicles", "record_key": "贵A1", "fields": {"vehicle_type": "小型轿车", "new_field": "x", "empty": None}},
+        ],
+        ensure_ascii=False,
+    )
     assert evidence_text(evidence) == (
         "公安·户籍人口（记录 HK1）：姓名 张三；身份证号 522725********123X；户籍人口状态 死亡\n"
         "公安交管·机动车（记录 贵A1）：车辆类型 小型轿车；new_field x"
@@ -231,15 +289,25 @@ def test_evidence_text_reads_a_list_of_sources_and_masks_id_fields():
 
 # --- importing --------------------------------------------------------------------------------
 
+
 def test_import_applies_filled_rows_and_records_the_importer(settings, engine, tmp_path):
     [issued] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
     ids = {k: clue_id(engine, k) for k in SUBJECTS}
-    filled = fill(issued["file"], tmp_path / "交回.xlsx", {
-        ids["K1"]: {**VERIFIED, "整改措施": "已劝返入学", "整改完成日期": dt.date(2026, 11, 28),
-                    "签字人": "李乡长", "签字日期": "2026/11/30"},
-        ids["K2"]: {**VERIFIED, "核实结果": "不属实", "不属实原因": R05_REASON},
-        ids["K3"]: VERIFIED,
-    })
+    filled = fill(
+        issued["file"],
+        tmp_path / "交回.xlsx",
+        {
+            ids["K1"]: {
+                **VERIFIED,
+                "整改措施": "已劝返入学",
+                "整改完成日期": dt.date(2026, 11, 28),
+                "签字人": "李乡长",
+                "签字日期": "2026/11/30",
+            },
+            ids["K2"]: {**VERIFIED, "核实结果": "不属实", "不属实原因": R05_REASON},
+            ids["K3"]: VERIFIED,
+        },
+    )
     result = import_ledger(engine, settings, COUNTY_A, filled)
     counts = tuple(result[k] for k in ("rows", "applied", "unchanged", "blank", "rejected"))
     assert counts == (8, 3, 0, 5, 0)
@@ -250,8 +318,11 @@ def test_import_applies_filled_rows_and_records_the_importer(settings, engine, t
     assert (clues["K3"]["status"], clues["K3"]["verified_by"]) == ("confirmed", "王核实")
     assert clues["K4"]["status"] == "issued"
     with engine.connect() as conn:
-        events = conn.execute(select(clue_events).where(clue_events.c.clue_id == ids["K1"])
-                              .order_by(clue_events.c.event_id)).mappings().all()
+        events = (
+            conn.execute(select(clue_events).where(clue_events.c.clue_id == ids["K1"]).order_by(clue_events.c.event_id))
+            .mappings()
+            .all()
+        )
         recorded = conn.execute(select(ledger_imports)).mappings().one()
     assert [e["action"] for e in events] == ["found", "issue", "verify", "rectify", "sign"]
     assert {(e["user_name"], e["role"], e["source"]) for e in events[2:]} == {("county_a", "county", "ledger")}
@@ -265,11 +336,20 @@ def test_import_applies_filled_rows_and_records_the_importer(settings, engine, t
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(settings, engine, tmp_path):
     [issued] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
     ids = {k: clue_id(engine, k) for k in SUBJECTS}
-    filled = fill(issued["file"], tmp_path / "交回.xlsx", {
-        ids["K1"]: {**VERIFIED, "整改措施": "已劝返入学", "整改完成日期": dt.date(2026, 11, 28)},
-        ids["K2"]: {**VERIFIED, "核实结果": "不属实", "不属实原因": R05_REASON, "签字人": "李乡长",
-                    "签字日期": dt.date(2026, 11, 30)},
-    })
+    filled = fill(
+        issued["file"],
+        tmp_path / "交回.xlsx",
+        {
+            ids["K1"]: {**VERIFIED, "整改措施": "已劝返入学", "整改完成日期": dt.date(2026, 11, 28)},
+            ids["K2"]: {
+                **VERIFIED,
+                "核实结果": "不属实",
+                "不属实原因": R05_REASON,
+                "签字人": "李乡长",
+                "签字日期": dt.date(2026, 11, 30),
+            },
+        },
+    )
     import_ledger(engine, settings, COUNTY_A, filled)
     before, events = load_clues(engine), event_count(engine)
     again = import_ledger(engine, settings, COUNTY_A, filled)
@@ -282,16 +362,20 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(settings,
 def test_each_bad_row_is_rejected_with_its_reason_and_changes_nothing(settings, engine, tmp_path):
     [issued] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
     ids = {k: clue_id(engine, k) for k in SUBJECTS}
-    filled = fill(issued["file"], tmp_path / "交回.xlsx", {
-        ids["K1"]: {**VERIFIED, "姓名": "别人"},
-        ids["K2"]: {"核实人": "王核实", "核实日期": dt.date(2026, 11, 25)},
-        ids["K3"]: {**VERIFIED, "核实结果": "是"},
-        ids["K4"]: {**VERIFIED, "核实人": None},
-        ids["K5"]: {**VERIFIED, "核实日期": None},
-        ids["K6"]: {**VERIFIED, "核实结果": "不属实", "不属实原因": "随便写的原因"},
-        ids["K7"]: {**VERIFIED, "签字人": "李乡长", "签字日期": dt.date(2026, 11, 30)},
-        ids["K8"]: {**VERIFIED, "核实日期": "下周"},
-    })
+    filled = fill(
+        issued["file"],
+        tmp_path / "交回.xlsx",
+        {
+            ids["K1"]: {**VERIFIED, "姓名": "别人"},
+            ids["K2"]: {"核实人": "王核实", "核实日期": dt.date(2026, 11, 25)},
+            ids["K3"]: {**VERIFIED, "核实结果": "是"},
+            ids["K4"]: {**VERIFIED, "核实人": None},
+            ids["K5"]: {**VERIFIED, "核实日期": None},
+            ids["K6"]: {**VERIFIED, "核实结果": "不属实", "不属实原因": "随便写的原因"},
+            ids["K7"]: {**VERIFIED, "签字人": "李乡长", "签字日期": dt.date(2026, 11, 30)},
+            ids["K8"]: {**VERIFIED, "核实日期": "下周"},
+        },
+    )
     book = openpyxl.load_workbook(filled)  # a row of a clue that does not exist, and one of county B
     book["河口乡"].append([ids["K8"][:4] + "999999"] + [None] * 19)
     book["河口乡"].append([ids["K9"]] + [None] * 19)
@@ -312,7 +396,8 @@ def test_each_bad_row_is_rejected_with_its_reason_and_changes_nothing(settings, 
         ids["K8"]: "核实日期“下周”不是有效日期（应为 2026-11-20 的格式）",
     }
     assert [(r["row"], r["reason"]) for r in result["rejections"][8:]] == [
-        (5, "线索编号不存在，或不在您的管辖范围内"), (6, "线索编号不存在，或不在您的管辖范围内"),
+        (5, "线索编号不存在，或不在您的管辖范围内"),
+        (6, "线索编号不存在，或不在您的管辖范围内"),
         (7, "线索编号在本台账中重复出现（首次见于“河口乡”第 2 行）"),
     ]
     pd.testing.assert_frame_equal(before, load_clues(engine))
@@ -331,8 +416,9 @@ def test_rejected_rows_do_not_stop_accepted_rows_and_conflicts_are_rejected(sett
     # The same clue verified differently in a later file: the recorded verification stands.
     second = fill(issued["file"], tmp_path / "二.xlsx", {ids["K1"]: {**VERIFIED, "核实结果": "不属实", "不属实原因": R05_REASON}})
     [reason] = [r["reason"] for r in import_ledger(engine, settings, COUNTY_A, second)["rejections"]]
-    assert reason == ("系统中已登记核实（属实，核实人 王核实，2026-11-25），与台账不一致；"
-                      "当前状态“核实属实待整改”，如需更改请先退回")
+    assert reason == (
+        "系统中已登记核实（属实，核实人 王核实，2026-11-25），与台账不一致；当前状态“核实属实待整改”，如需更改请先退回"
+    )
     assert by_key(engine)["K1"]["verdict"] == "属实"
 
 
@@ -360,13 +446,14 @@ def test_a_file_that_is_not_a_ledger_is_refused(settings, engine, tmp_path):
 
 # --- the command line -------------------------------------------------------------------------
 
+
 def test_cli_issues_and_imports_for_a_signed_in_county_user(settings, engine, tmp_path, monkeypatch):
     import typer
     from argon2 import PasswordHasher
     from typer.testing import CliRunner
 
+    from pipelines.access import users
     from pipelines.cli import ledgers as cli_ledgers
-    from pipelines.access import users as users
     from pipelines.cli.ledgers import ledgers_app
 
     monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

@@ -43,13 +43,22 @@ ID_JING = make_id("19950505", "082")
 ID_BA = make_id("19880808", "091")
 JING_TYPO = ID_JING[:9] + str((int(ID_JING[9]) + 3) % 10) + ID_JING[10:]
 
-RAW_COLUMNS = ["feed", "record_key", "role", "name", "id_raw", "birth_date", "sex", "village_code", "household_ref",
-               "period"]
+RAW_COLUMNS = ["feed", "record_key", "role", "name", "id_raw", "birth_date", "sex", "village_code", "household_ref", "period"]
 
 
 def _raw(feed, key, name, id_raw, birth=None, sex=None, village=VILLAGE, household=None, period=None, role="person"):
-    return dict(feed=feed, record_key=key, role=role, name=name, id_raw=id_raw, birth_date=birth, sex=sex,
-                village_code=village, household_ref=household, period=period)
+    return dict(
+        feed=feed,
+        record_key=key,
+        role=role,
+        name=name,
+        id_raw=id_raw,
+        birth_date=birth,
+        sex=sex,
+        village_code=village,
+        household_ref=household,
+        period=period,
+    )
 
 
 HAND_ROWS = [
@@ -167,15 +176,19 @@ def test_a_person_nobody_else_knows_stays_alone(linked):
 
 def test_no_person_holds_two_valid_ids(rows, linked):
     _, links = linked
-    ids = pd.DataFrame({"cluster": links["cluster"].to_numpy(), "id18": rows["id18"].to_numpy(),
-                        "settled": links["method"].isin(["id_exact", "singleton"]).to_numpy()})
+    ids = pd.DataFrame(
+        {
+            "cluster": links["cluster"].to_numpy(),
+            "id18": rows["id18"].to_numpy(),
+            "settled": links["method"].isin(["id_exact", "singleton"]).to_numpy(),
+        }
+    )
     settled = ids[ids["settled"] & ids["id18"].notna()]
     assert settled.groupby("cluster")["id18"].nunique().max() == 1
 
 
 def _decision(row_feed, row_key, feed, key, decision):
-    return {"feed": row_feed, "record_key": row_key, "candidate_feed": feed, "candidate_key": key,
-            "decision": decision}
+    return {"feed": row_feed, "record_key": row_key, "candidate_feed": feed, "candidate_key": key, "decision": decision}
 
 
 def test_reviewer_decisions_are_obeyed(rows):

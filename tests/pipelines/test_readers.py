@@ -26,10 +26,18 @@ def test_utf8_bom_csv_with_alias_and_fullwidth_headers(tmp_path):
     path = _write(tmp_path, "hukou.csv", ("\ufeff" + header + "P001,1,陈明, 男 ,正常,522725102203,无\n").encode())
     table = read_feed_file(path, HUKOU, MAX)
     assert table.encoding == "UTF-8 (BOM)"
-    assert table.frame.to_dict("records") == [{
-        "row_no": 2, "person_no": "P001", "id_number": "1", "name": "陈明", "sex": "男", "state": "正常",
-        "village_code": "522725102203", "extra": '{"备注": "无"}',
-    }]
+    assert table.frame.to_dict("records") == [
+        {
+            "row_no": 2,
+            "person_no": "P001",
+            "id_number": "1",
+            "name": "陈明",
+            "sex": "男",
+            "state": "正常",
+            "village_code": "522725102203",
+            "extra": '{"备注": "无"}',
+        }
+    ]
     assert table.unknown_columns == ["备注"]
 
 
@@ -98,10 +106,16 @@ def test_xlsx_with_merged_title_and_two_row_header(tmp_path):
     table = read_feed_file(path, FEEDS["poverty_members"], MAX)
     assert table.encoding == "xlsx"
     assert table.header_row == 3
-    assert table.frame.drop(columns=["extra"], errors="ignore").to_dict("records") == [{
-        "row_no": 4, "member_no": "M1", "name": "陈明", "id_number": "5.22701199001011E+17",
-        "birth_date": "2017-06-23", "household_no": "1001",
-    }]
+    assert table.frame.drop(columns=["extra"], errors="ignore").to_dict("records") == [
+        {
+            "row_no": 4,
+            "member_no": "M1",
+            "name": "陈明",
+            "id_number": "5.22701199001011E+17",
+            "birth_date": "2017-06-23",
+            "household_no": "1001",
+        }
+    ]
 
 
 def test_xlsx_named_csv_is_read_as_excel_with_a_warning(tmp_path):

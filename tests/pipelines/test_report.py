@@ -13,28 +13,106 @@ from pipelines.reports.validation import mask_id, status_text, write_validation_
 
 ID = "522725199001010012"
 FEEDS = [
-    {"feed": "hukou", "title": "公安·户籍人口", "status": "loaded", "source_file": "hukou.csv",
-     "encoding": "GB18030", "rows": 3, "bad_rows": 2, "effective_date": "2026-11-20", "message": None},
-    {"feed": "poverty_members", "title": "扶贫·家庭成员", "status": "rejected", "source_file": "poverty_members.xlsx",
-     "encoding": "xlsx", "rows": 10, "bad_rows": 5, "effective_date": "2026-11-19",
-     "message": "5 行存在错误（共 10 行，占 50.0%），超过允许的上限 20%（身份证号问题不计入）"},
-    {"feed": "medical_insurance", "title": "医保·城乡居民参保", "status": "missing", "source_file": None,
-     "encoding": None, "rows": None, "bad_rows": None, "effective_date": "2026-11-18", "message": None},
-    {"feed": "vehicles", "title": "公安交管·机动车", "status": "absent_optional", "source_file": None,
-     "encoding": None, "rows": None, "bad_rows": None, "effective_date": None, "message": None},
-    {"feed": "illness_registry", "title": "卫健·大病慢病登记", "status": "unchanged", "source_file": "illness_registry.csv",
-     "encoding": "UTF-8", "rows": 4, "bad_rows": 0, "effective_date": "2026-11-20", "message": None},
+    {
+        "feed": "hukou",
+        "title": "公安·户籍人口",
+        "status": "loaded",
+        "source_file": "hukou.csv",
+        "encoding": "GB18030",
+        "rows": 3,
+        "bad_rows": 2,
+        "effective_date": "2026-11-20",
+        "message": None,
+    },
+    {
+        "feed": "poverty_members",
+        "title": "扶贫·家庭成员",
+        "status": "rejected",
+        "source_file": "poverty_members.xlsx",
+        "encoding": "xlsx",
+        "rows": 10,
+        "bad_rows": 5,
+        "effective_date": "2026-11-19",
+        "message": "5 行存在错误（共 10 行，占 50.0%），超过允许的上限 20%（身份证号问题不计入）",
+    },
+    {
+        "feed": "medical_insurance",
+        "title": "医保·城乡居民参保",
+        "status": "missing",
+        "source_file": None,
+        "encoding": None,
+        "rows": None,
+        "bad_rows": None,
+        "effective_date": "2026-11-18",
+        "message": None,
+    },
+    {
+        "feed": "vehicles",
+        "title": "公安交管·机动车",
+        "status": "absent_optional",
+        "source_file": None,
+        "encoding": None,
+        "rows": None,
+        "bad_rows": None,
+        "effective_date": None,
+        "message": None,
+    },
+    {
+        "feed": "illness_registry",
+        "title": "卫健·大病慢病登记",
+        "status": "unchanged",
+        "source_file": "illness_registry.csv",
+        "encoding": "UTF-8",
+        "rows": 4,
+        "bad_rows": 0,
+        "effective_date": "2026-11-20",
+        "message": None,
+    },
 ]
-FINDINGS = pd.DataFrame([
-    {"feed": "hukou", "record_key": "P1", "row_no": 2, "field": "id_number", "check": "id_format",
-     "severity": "error", "value": ID, "message": f"身份证号位数错误（应为 18 位）：{ID}"},
-    {"feed": "hukou", "record_key": "P2", "row_no": 3, "field": "sex", "check": "enum",
-     "severity": "error", "value": "<b>男</b>", "message": "性别的值不在规定范围内（男、女）：<b>男</b>"},
-    {"feed": "hukou", "record_key": "P2", "row_no": 3, "field": "id_number", "check": "id_empty",
-     "severity": "warning", "value": None, "message": "身份证号为空"},
-    {"feed": "poverty_members", "record_key": None, "row_no": None, "field": "name", "check": "missing_column",
-     "severity": "error", "value": None, "message": "缺少必填列“姓名”"},
-])
+FINDINGS = pd.DataFrame(
+    [
+        {
+            "feed": "hukou",
+            "record_key": "P1",
+            "row_no": 2,
+            "field": "id_number",
+            "check": "id_format",
+            "severity": "error",
+            "value": ID,
+            "message": f"身份证号位数错误（应为 18 位）：{ID}",
+        },
+        {
+            "feed": "hukou",
+            "record_key": "P2",
+            "row_no": 3,
+            "field": "sex",
+            "check": "enum",
+            "severity": "error",
+            "value": "<b>男</b>",
+            "message": "性别的值不在规定范围内（男、女）：<b>男</b>",
+        },
+        {
+            "feed": "hukou",
+            "record_key": "P2",
+            "row_no": 3,
+            "field": "id_number",
+            "check": "id_empty",
+            "severity": "warning",
+            "value": None,
+            "message": "身份证号为空",
+        },
+        {
+            "feed": "poverty_members",
+            "record_key": None,
+            "row_no": None,
+            "field": "name",
+            "check": "missing_column",
+            "severity": "error",
+            "value": None,
+            "message": "缺少必填列“姓名”",
+        },
+    ]
+)
 
 
 @pytest.fixture
@@ -63,8 +141,7 @@ def test_status_text_in_chinese_names_the_fallback():
 
 def test_writes_three_files_into_a_new_directory(written, tmp_path):
     out = tmp_path / "reports" / "2026-11-20"
-    assert written == {"html": out / "validation.html", "json": out / "validation.json",
-                       "csv": out / "validation_findings.csv"}
+    assert written == {"html": out / "validation.html", "json": out / "validation.json", "csv": out / "validation_findings.csv"}
     assert sorted(p.name for p in out.iterdir()) == ["validation.html", "validation.json", "validation_findings.csv"]
 
 
@@ -82,11 +159,21 @@ def test_html_renders_offline_escaped_and_masked(written):
 
 
 def test_html_shows_at_most_200_findings_per_feed(tmp_path):
-    many = pd.DataFrame([
-        {"feed": "hukou", "record_key": f"P{n}", "row_no": n, "field": "sex", "check": "enum",
-         "severity": "error", "value": "x", "message": "性别的值不在规定范围内（男、女）：x"}
-        for n in range(2, 252)
-    ])
+    many = pd.DataFrame(
+        [
+            {
+                "feed": "hukou",
+                "record_key": f"P{n}",
+                "row_no": n,
+                "field": "sex",
+                "check": "enum",
+                "severity": "error",
+                "value": "x",
+                "message": "性别的值不在规定范围内（男、女）：x",
+            }
+            for n in range(2, 252)
+        ]
+    )
     page = write_validation_report("2026-11-20", FEEDS[:1], many, tmp_path)["html"].read_text(encoding="utf-8")
     assert page.count("<td>性别的值不在规定范围内（男、女）：x</td>") == 200
     assert "共 250 条，以下列出前 200 条" in page
@@ -120,12 +207,30 @@ def test_csv_has_bom_chinese_headers_and_masked_ids(written):
 
 
 def test_csv_defuses_values_excel_would_run_as_formulas(tmp_path):
-    findings = pd.DataFrame([
-        {"feed": "poverty_households", "record_key": "=HYPERLINK(1)", "row_no": 2, "field": "size",
-         "check": "number_format", "severity": "error", "value": "@SUM(1)", "message": "家庭人口数不是有效整数：@SUM(1)"},
-        {"feed": "poverty_households", "record_key": "H2", "row_no": 3, "field": "size",
-         "check": "number_range", "severity": "error", "value": "-1", "message": "家庭人口数应不小于 1：-1"},
-    ])
+    findings = pd.DataFrame(
+        [
+            {
+                "feed": "poverty_households",
+                "record_key": "=HYPERLINK(1)",
+                "row_no": 2,
+                "field": "size",
+                "check": "number_format",
+                "severity": "error",
+                "value": "@SUM(1)",
+                "message": "家庭人口数不是有效整数：@SUM(1)",
+            },
+            {
+                "feed": "poverty_households",
+                "record_key": "H2",
+                "row_no": 3,
+                "field": "size",
+                "check": "number_range",
+                "severity": "error",
+                "value": "-1",
+                "message": "家庭人口数应不小于 1：-1",
+            },
+        ]
+    )
     lines = write_validation_report("2026-11-20", FEEDS, findings, tmp_path)["csv"].read_text(encoding="utf-8-sig")
     assert lines.splitlines()[1:] == [
         "扶贫·建档立卡户,'=HYPERLINK(1),家庭人口数,数字无效,错误,'@SUM(1),家庭人口数不是有效整数：@SUM(1)",
@@ -155,7 +260,9 @@ def test_a_failed_write_leaves_the_previous_report_whole(written, monkeypatch):
         write_validation_report("2026-11-21", FEEDS, FINDINGS.head(1), written["html"].parent)
     assert {kind: path.read_bytes() for kind, path in written.items()} == before
     assert sorted(p.name for p in written["html"].parent.iterdir()) == [
-        "validation.html", "validation.json", "validation_findings.csv",
+        "validation.html",
+        "validation.json",
+        "validation_findings.csv",
     ]
 
 

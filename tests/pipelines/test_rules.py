@@ -19,11 +19,11 @@ from sqlalchemy import insert
 
 from pipelines import store
 from pipelines.errors import BiduiError
-from pipelines.store.tables import feed_tables, links
-from pipelines.rules.run import DEFAULT_RULES_DIR, FIRED_COLUMNS, load_rules, run_rules
 from pipelines.evaluate.clues import evaluate_rules
+from pipelines.rules.run import DEFAULT_RULES_DIR, FIRED_COLUMNS, load_rules, run_rules
 from pipelines.rules.views import night_parameters
 from pipelines.standardise.ids import check_digit
+from pipelines.store.tables import feed_tables, links
 
 D = dt.date(2026, 11, 20)
 VILLAGE = "522725102203"
@@ -50,39 +50,116 @@ class Night:
         if person:
             self.links.append({"feed": feed, "record_key": values[KEYS[feed]], "person_id": person})
 
-    def hukou(self, person: str, *, name: str = "张三", birth: str = "1980-01-01", state: str = "正常",
-              booklet: str = "HK1", id_number: str | None = None) -> None:
+    def hukou(
+        self,
+        person: str,
+        *,
+        name: str = "张三",
+        birth: str = "1980-01-01",
+        state: str = "正常",
+        booklet: str = "HK1",
+        id_number: str | None = None,
+    ) -> None:
         id_number = id_number or self.id_of(person, birth)
-        self.add("hukou", person, person_no=f"H{person}", id_number=id_number, name=name, birth_date=birth,
-                 hukou_no=booklet, village_code=VILLAGE, state=state)
+        self.add(
+            "hukou",
+            person,
+            person_no=f"H{person}",
+            id_number=id_number,
+            name=name,
+            birth_date=birth,
+            hukou_no=booklet,
+            village_code=VILLAGE,
+            state=state,
+        )
 
-    def member(self, person: str, member_no: str, household_no: str = "PH1", *, name: str = "张三",
-               birth: str = "1980-01-01", health: str = "健康", state: str = "正常", booklet: str = "HK1",
-               insured: bool = True, hukou: bool = True, id_number: str | None = None,
-               hukou_name: str | None = None, hukou_birth: str | None = None) -> None:
+    def member(
+        self,
+        person: str,
+        member_no: str,
+        household_no: str = "PH1",
+        *,
+        name: str = "张三",
+        birth: str = "1980-01-01",
+        health: str = "健康",
+        state: str = "正常",
+        booklet: str = "HK1",
+        insured: bool = True,
+        hukou: bool = True,
+        id_number: str | None = None,
+        hukou_name: str | None = None,
+        hukou_birth: str | None = None,
+    ) -> None:
         """A registered person: a member row, and unless told otherwise a hukou row and this year's insurance."""
         id_number = self.id_of(person, birth) if id_number is None else id_number
-        self.add("poverty_members", person, member_no=member_no, household_no=household_no, name=name,
-                 id_number=id_number, birth_date=birth, health=health, relation="户主", insured="是")
+        self.add(
+            "poverty_members",
+            person,
+            member_no=member_no,
+            household_no=household_no,
+            name=name,
+            id_number=id_number,
+            birth_date=birth,
+            health=health,
+            relation="户主",
+            insured="是",
+        )
         if hukou:
-            self.hukou(person, name=hukou_name or name, birth=hukou_birth or birth, state=state, booklet=booklet,
-                       id_number=self.id_of(person, birth))
+            self.hukou(
+                person,
+                name=hukou_name or name,
+                birth=hukou_birth or birth,
+                state=state,
+                booklet=booklet,
+                id_number=self.id_of(person, birth),
+            )
         if insured:
             self.insurance(person, "2026")
 
-    def household(self, household_no: str, head: str, *, status: str = "未脱贫", identified: str = "2016",
-                  exit_year: str | None = None, income: str = "8000", dibao: str = "0", size: str = "3",
-                  relocated: str = "否", moved_in: str | None = None) -> None:
-        self.add("poverty_households", head, household_no=household_no, head_name="张三", head_id=self.ids.get(head),
-                 village_code=VILLAGE, identified_year=identified, status=status, exit_year=exit_year, size=size,
-                 income_per_capita=income, dibao_income=dibao, relocated=relocated, moved_in=moved_in)
+    def household(
+        self,
+        household_no: str,
+        head: str,
+        *,
+        status: str = "未脱贫",
+        identified: str = "2016",
+        exit_year: str | None = None,
+        income: str = "8000",
+        dibao: str = "0",
+        size: str = "3",
+        relocated: str = "否",
+        moved_in: str | None = None,
+    ) -> None:
+        self.add(
+            "poverty_households",
+            head,
+            household_no=household_no,
+            head_name="张三",
+            head_id=self.ids.get(head),
+            village_code=VILLAGE,
+            identified_year=identified,
+            status=status,
+            exit_year=exit_year,
+            size=size,
+            income_per_capita=income,
+            dibao_income=dibao,
+            relocated=relocated,
+            moved_in=moved_in,
+        )
 
     def insurance(self, person: str, year: str, state: str = "正常参保") -> None:
         self.add("medical_insurance", person, insured_no=f"MI{person}-{year}", name="张三", year=year, state=state)
 
     def house(self, appraisal_no: str, owner: str, grade: str, renovation: str) -> None:
-        self.add("dangerous_housing", owner, appraisal_no=appraisal_no, owner_name="张三", village_code=OTHER_VILLAGE,
-                 grade=grade, renovation=renovation)
+        self.add(
+            "dangerous_housing",
+            owner,
+            appraisal_no=appraisal_no,
+            owner_name="张三",
+            village_code=OTHER_VILLAGE,
+            grade=grade,
+            renovation=renovation,
+        )
 
     def id_of(self, person: str, birth: str) -> str:
         return self.ids.setdefault(person, make_id(birth, len(self.ids) + 1))
@@ -97,9 +174,9 @@ class Night:
             frame.insert(0, "row_no", range(2, len(frame) + 2))
             store.write_snapshot(engine, feed, D, frame, load={"status": "loaded", "rows": len(frame)})
         with engine.begin() as conn:
-            conn.execute(insert(links), [
-                {"delivery_date": D, "household_code": None, "method": "id_exact", **link} for link in self.links
-            ])
+            conn.execute(
+                insert(links), [{"delivery_date": D, "household_code": None, "method": "id_exact", **link} for link in self.links]
+            )
         return engine
 
 
@@ -132,13 +209,26 @@ def test_r01_deceased_still_registered(settings):
     assert list(r01["subject_key"]) == ["PM2"]
     row = r01.iloc[0]
     assert (row["subject_feed"], row["person_id"], row["household_no"], row["village_code"], row["department"]) == (
-        "poverty_members", "P2", "PH1", VILLAGE, "公安 + 乡镇"
+        "poverty_members",
+        "P2",
+        "PH1",
+        VILLAGE,
+        "公安 + 乡镇",
     )
     assert row["evidence"] == json.dumps(
-        {"feed": "hukou", "record_key": "HP2", "fields": {
-            "name": "张三", "id_number": night.ids["P2"], "hukou_name": "张三", "hukou_state": "死亡", "changed_on": None,
-        }},
-        ensure_ascii=False, sort_keys=True,
+        {
+            "feed": "hukou",
+            "record_key": "HP2",
+            "fields": {
+                "name": "张三",
+                "id_number": night.ids["P2"],
+                "hukou_name": "张三",
+                "hukou_state": "死亡",
+                "changed_on": None,
+            },
+        },
+        ensure_ascii=False,
+        sort_keys=True,
     )
 
 
@@ -272,8 +362,9 @@ def test_r11_exit_income_relies_on_dibao(settings):
         "PH6": ("已脱贫", "2016", "3200", "0", "4"),  # 3200 ≥ 3146
     }
     for index, (household, (status, exit_year, income, dibao, size)) in enumerate(cases.items(), start=1):
-        night.household(household, f"P{index}", status=status, identified="2015", exit_year=exit_year,
-                        income=income, dibao=dibao, size=size)
+        night.household(
+            household, f"P{index}", status=status, identified="2015", exit_year=exit_year, income=income, dibao=dibao, size=size
+        )
         night.member(f"P{index}", f"PM{index}", household)
     run = run_rules(night.write(settings), settings, D)
     assert sorted(run.fired.loc[run.fired["rule"] == "R11", "subject_key"]) == ["PH1", "PH4"]
@@ -282,12 +373,25 @@ def test_r11_exit_income_relies_on_dibao(settings):
 
 def test_r12_missed_minimum_living_case(settings):
     night = base_night()
-    for person, case, state in [("P7", "C1", "在保"), ("P8", "C1", "在保"), ("P9", "C2", "停保"),
-                                ("P1", "C3", "在保"), ("P10", "C3", "在保")]:
+    for person, case, state in [
+        ("P7", "C1", "在保"),
+        ("P8", "C1", "在保"),
+        ("P9", "C2", "停保"),
+        ("P1", "C3", "在保"),
+        ("P10", "C3", "在保"),
+    ]:
         if person != "P1":
             night.hukou(person, booklet=f"HK{person}")
-        night.add("minimum_living", person, person_no=f"L{person}", case_no=case, name="张三", village_code=OTHER_VILLAGE,
-                  kind="农村低保", state=state)
+        night.add(
+            "minimum_living",
+            person,
+            person_no=f"L{person}",
+            case_no=case,
+            name="张三",
+            village_code=OTHER_VILLAGE,
+            kind="农村低保",
+            state=state,
+        )
     run = run_rules(night.write(settings), settings, D)
     r12 = run.fired[run.fired["rule"] == "R12"]
     assert list(r12["subject_key"]) == ["C1"]
@@ -316,8 +420,9 @@ def test_r14_r15_r16_wrongly_identified(settings):
     night.add("public_payroll", "P2", person_no="F2", name="张三", employer="县教育局")
     night.add("public_payroll", "P7", person_no="F7", name="张三", employer="县教育局")  # not registered
     for person, state in [("P2", "存续"), ("P3", "在业"), ("P4", "吊销"), ("P7", "存续")]:
-        night.add("enterprise_registry", person, credit_code=f"E{person}", enterprise_name="某公司", legal_rep_name="张三",
-                  state=state)
+        night.add(
+            "enterprise_registry", person, credit_code=f"E{person}", enterprise_name="某公司", legal_rep_name="张三", state=state
+        )
     for person, kind in [("P2", "小型轿车"), ("P3", "小型普通客车"), ("P4", "拖拉机"), ("P5", "轻型货车"), ("P7", "小型轿车")]:
         night.add("vehicles", person, plate_no=f"贵J{person}", owner_name="张三", vehicle_type=kind)
     run = run_rules(night.write(settings), settings, D)
@@ -375,9 +480,16 @@ def test_night_without_base_map_is_refused(settings):
 
 def _write_rule(folder: Path, stem: str, sql: str, **overrides) -> Path:
     header = {
-        "code": f'"{stem}"', "name": '"测试规则"', "category": '"数据质量"', "department": '"扶贫"',
-        "deadline_days": "30", "subject": '"person"', "feeds": '["poverty_members", "poverty_households"]',
-        "description": '"测试"', "evidence": '["health"]', "dismiss_reasons": '["甲", "乙", "丙"]',
+        "code": f'"{stem}"',
+        "name": '"测试规则"',
+        "category": '"数据质量"',
+        "department": '"扶贫"',
+        "deadline_days": "30",
+        "subject": '"person"',
+        "feeds": '["poverty_members", "poverty_households"]',
+        "description": '"测试"',
+        "evidence": '["health"]',
+        "dismiss_reasons": '["甲", "乙", "丙"]',
     }
     header.update(overrides)
     lines = [f"-- {key} = {value}" for key, value in header.items() if value is not None]
@@ -414,7 +526,9 @@ def test_a_new_rule_file_runs_without_code_changes_and_a_broken_one_fails_alone(
     assert (status["R98"]["status"], status["R98"]["fired"]) == ("ran", 1)
     assert status["R99"]["status"] == "failed" and status["R99"]["message"].startswith("规则执行出错")
     assert json.loads(run.fired.iloc[1]["evidence"]) == {
-        "feed": "poverty_members", "record_key": "PM2", "fields": {"health": "残疾"},
+        "feed": "poverty_members",
+        "record_key": "PM2",
+        "fields": {"health": "残疾"},
     }
 
 
@@ -452,7 +566,10 @@ def test_shipped_rules_load_with_their_catalog_facts():
 
 def test_age_bounds_are_whole_years_at_the_night():
     assert night_parameters(D, {"school": (6, 15)}) == {
-        "d": "2026-11-20", "d_year": "2026", "school_born_from": "2010-11-21", "school_born_to": "2020-11-20",
+        "d": "2026-11-20",
+        "d_year": "2026",
+        "school_born_from": "2010-11-21",
+        "school_born_to": "2020-11-20",
     }
     leap = night_parameters(dt.date(2024, 2, 29), {"school": (6, 15)})
     assert (leap["school_born_from"], leap["school_born_to"]) == ("2008-03-01", "2018-02-28")

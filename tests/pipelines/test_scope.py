@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from pipelines import store
-from pipelines.errors import BiduiError
-from pipelines.store.tables import clues
 from pipelines.access.scope import ROLE_ACTIONS, Scope, department_parts, mask_id
 from pipelines.access.users import User
+from pipelines.errors import BiduiError
+from pipelines.store.tables import clues
 
 NIGHT = dt.date(2026, 11, 20)
 # (clue_id, responsible village, verifying department); county 522725 has townships 101 and 102,
@@ -54,15 +54,27 @@ SCOPES = {
 def engine(settings):
     engine = store.connect(settings)
     with engine.begin() as conn:
-        conn.execute(insert(clues), [
-            {
-                "clue_id": clue_id, "rule": clue_id[:3], "subject_feed": "poverty_members", "subject_key": clue_id,
-                "village_code": village, "county_code": village[:6] if village else None, "department": department,
-                "evidence": "[]", "evidence_hash": "0" * 64, "status": "issued", "first_seen": NIGHT,
-                "last_seen": NIGHT, "reopen_count": 0,
-            }
-            for clue_id, village, department in CLUES
-        ])
+        conn.execute(
+            insert(clues),
+            [
+                {
+                    "clue_id": clue_id,
+                    "rule": clue_id[:3],
+                    "subject_feed": "poverty_members",
+                    "subject_key": clue_id,
+                    "village_code": village,
+                    "county_code": village[:6] if village else None,
+                    "department": department,
+                    "evidence": "[]",
+                    "evidence_hash": "0" * 64,
+                    "status": "issued",
+                    "first_seen": NIGHT,
+                    "last_seen": NIGHT,
+                    "reopen_count": 0,
+                }
+                for clue_id, village, department in CLUES
+            ],
+        )
     return engine
 
 
@@ -70,9 +82,11 @@ def engine(settings):
 def test_the_clue_filter_keeps_exactly_the_clues_in_scope(engine, name):
     user_scope, expected = SCOPES[name]
     with engine.connect() as conn:
-        seen = conn.execute(
-            select(clues.c.clue_id).where(user_scope.build_clue_filter(clues)).order_by(clues.c.clue_id)
-        ).scalars().all()
+        seen = (
+            conn.execute(select(clues.c.clue_id).where(user_scope.build_clue_filter(clues)).order_by(clues.c.clue_id))
+            .scalars()
+            .all()
+        )
     assert seen == sorted(expected)
 
 
@@ -97,8 +111,14 @@ def test_like_wildcards_in_a_department_match_nothing(engine):
 
 @pytest.mark.parametrize(
     "department, parts",
-    [("公安 + 乡镇", ["公安", "乡镇"]), ("扶贫＋公安", ["扶贫", "公安"]), ("教育", ["教育"]),
-     (" 财政 +组织 ", ["财政", "组织"]), ("", []), (None, [])],
+    [
+        ("公安 + 乡镇", ["公安", "乡镇"]),
+        ("扶贫＋公安", ["扶贫", "公安"]),
+        ("教育", ["教育"]),
+        (" 财政 +组织 ", ["财政", "组织"]),
+        ("", []),
+        (None, []),
+    ],
 )
 def test_department_parts(department, parts):
     assert department_parts(department) == parts
@@ -113,8 +133,14 @@ ALLOWED = {
     "liaison": {"verify", "rectify"},
     "auditor": set(),
 }
-REGIONS = {"prefecture": "5227", "county": "522725", "township": "522725101", "village": "522725101201",
-           "liaison": "522725", "auditor": "5227"}
+REGIONS = {
+    "prefecture": "5227",
+    "county": "522725",
+    "township": "522725101",
+    "village": "522725101201",
+    "liaison": "522725",
+    "auditor": "5227",
+}
 
 
 @pytest.mark.parametrize("role", ALLOWED)

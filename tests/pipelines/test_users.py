@@ -8,11 +8,11 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from pipelines import store
-from pipelines.access import users as users
-from pipelines.errors import BiduiError
-from pipelines.store.tables import users as users_table
+from pipelines.access import users
 from pipelines.access.scope import Scope
 from pipelines.access.users import User, add_user, authenticate, deactivate, list_users, load_user, reactivate, set_password
+from pipelines.errors import BiduiError
+from pipelines.store.tables import users as users_table
 
 # Cheap parameters keep the tests quick; test_the_default_hasher_is_argon2id checks the real one.
 DEFAULT_HASHER = users.HASHER
@@ -195,8 +195,14 @@ def test_a_user_name_is_taken_once(engine):
 
 @pytest.mark.parametrize(
     "role, region",
-    [("prefecture", "5227"), ("county", "522725"), ("township", "522725101"), ("village", "522725101201"),
-     ("auditor", "522701"), ("liaison", "522701")],
+    [
+        ("prefecture", "5227"),
+        ("county", "522725"),
+        ("township", "522725101"),
+        ("village", "522725101201"),
+        ("auditor", "522701"),
+        ("liaison", "522701"),
+    ],
 )
 def test_regions_known_to_the_reference_are_accepted(with_regions, role, region):
     department = "公安" if role == "liaison" else None
@@ -238,5 +244,7 @@ def test_list_users_orders_by_region_and_filters_by_scope(engine):
 
 def test_region_names_for_display(with_regions):
     assert users.region_names(with_regions, ["5227", "522725", "522725101", "522725101201", "522799"]) == {
-        "522725": "瓮安县", "522725101": "雍阳街道", "522725101201": "清平村",
+        "522725": "瓮安县",
+        "522725101": "雍阳街道",
+        "522725101201": "清平村",
     }

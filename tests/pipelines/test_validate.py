@@ -44,8 +44,7 @@ def test_duplicated_keys_and_an_eleven_digit_region_are_named_row_by_row(setting
     result = validate_feed(settings, "2026-11-20", "hukou")
     assert result["rejected"] is False
     found = {
-        (r.record_key, None if pd.isna(r.row_no) else int(r.row_no), r.field, r.check)
-        for r in _findings(settings).itertuples()
+        (r.record_key, None if pd.isna(r.row_no) else int(r.row_no), r.field, r.check) for r in _findings(settings).itertuples()
     }
     assert ("P001", 2, "person_no", "unique_key") in found
     assert ("P001", 4, "person_no", "unique_key") in found

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.catalog.feeds import PERSON_FEEDS, load_feeds, normalise_header
 from pipelines.demo import generate_delivery
 from pipelines.demo.messiness import ID_KINDS, NAME_KINDS
 from pipelines.demo.pools import traditional_table
-from pipelines.catalog.feeds import PERSON_FEEDS, load_feeds, normalise_header
 from pipelines.ingest.readers import read_feed_file
 from pipelines.standardise.dates import parse_dates
 from pipelines.standardise.ids import id_statuses
@@ -113,8 +113,15 @@ def test_every_kind_of_messiness_occurs(demo):
     assert expected - kinds == set()
     text = "".join((demo / f"{n}.csv").read_bytes().decode("gb18030") for n in ("hukou", "school_enrolment"))
     text += "".join((demo / f"{n}.csv").read_text(encoding="utf-8-sig") for n in ("medical_insurance", "dangerous_housing"))
-    for shape in (r",\d{4}-\d\d-\d\d,", r",\d{8},", r",\d{4}/\d{1,2}/\d{1,2},", r",\d{4}\.\d{1,2}\.\d{1,2},",
-                  r",\d{4}年\d{1,2}月\d{1,2}日,", r",5\.\d{5}E\+17,", r",'\d{17}"):
+    for shape in (
+        r",\d{4}-\d\d-\d\d,",
+        r",\d{8},",
+        r",\d{4}/\d{1,2}/\d{1,2},",
+        r",\d{4}\.\d{1,2}\.\d{1,2},",
+        r",\d{4}年\d{1,2}月\d{1,2}日,",
+        r",5\.\d{5}E\+17,",
+        r",'\d{17}",
+    ):
         assert re.search(shape, text), shape
 
 
@@ -196,7 +203,9 @@ def test_rule_truth_spot_checks(demo):
     housing = _feed(demo, "dangerous_housing").set_index("appraisal_no")
     r13 = housing.loc[sorted(_subjects(demo, "R13"))]
     assert set(r13["grade"].str.strip()) <= {"C", "D"} and set(r13["renovation"].str.strip()) <= {"未改造", "在建"}
-    assert not set(_person_rows(demo, "dangerous_housing").set_index("appraisal_no").loc[r13.index, "person"]) & set(members["person"])
+    assert not set(_person_rows(demo, "dangerous_housing").set_index("appraisal_no").loc[r13.index, "person"]) & set(
+        members["person"]
+    )
 
     living = _person_rows(demo, "minimum_living")
     r12 = living[living["case_no"].isin(_subjects(demo, "R12"))]

@@ -7,11 +7,11 @@ import pandas as pd
 
 from pipelines.demo.assets import credit_codes
 from pipelines.demo.datetext import format_dates, from_ymd, ymd
-from pipelines.demo.messiness import mess_dates, mess_ids, mess_names, Profile
+from pipelines.demo.messiness import Profile, mess_dates, mess_ids, mess_names
 from pipelines.demo.model import age_at, poverty_line, quota
 from pipelines.demo.population import id_numbers
 from pipelines.demo.regions import build_regions
-from pipelines.standardise.ids import id_status, clean_id
+from pipelines.standardise.ids import clean_id, id_status
 from pipelines.standardise.names import normalise_name
 
 DAYS = np.array(["2017-06-23", "1999-01-05", "NaT"], dtype="datetime64[D]")
@@ -54,12 +54,14 @@ def test_poverty_line_by_exit_year():
 
 
 def test_id_numbers_are_valid_unique_and_encode_sex():
-    people = pd.DataFrame({
-        "county_code": ["522725"] * 4,
-        "relation": ["户主", "之子", "之女", "之子"],
-        "birth": np.array(["1990-01-01", "2015-03-04", "2015-03-04", "2015-03-04"], dtype="datetime64[D]"),
-        "male": [True, True, False, True],
-    })
+    people = pd.DataFrame(
+        {
+            "county_code": ["522725"] * 4,
+            "relation": ["户主", "之子", "之女", "之子"],
+            "birth": np.array(["1990-01-01", "2015-03-04", "2015-03-04", "2015-03-04"], dtype="datetime64[D]"),
+            "male": [True, True, False, True],
+        }
+    )
     id18, id15 = id_numbers(_rng(), people)
     assert [id_status(i) for i in id18] == ["valid"] * 4
     assert len(set(id18)) == 4
@@ -70,8 +72,10 @@ def test_id_numbers_are_valid_unique_and_encode_sex():
 
 def test_each_id_kind_looks_as_delivered():
     born = np.array([1980, 1980])
-    looks = {kind: mess_ids(_rng(), IDS, IDS15, born, {kind: 1.0})[0].tolist()
-             for kind in ("fullwidth", "apostrophe", "lower_x", "legacy15", "excel", "empty")}
+    looks = {
+        kind: mess_ids(_rng(), IDS, IDS15, born, {kind: 1.0})[0].tolist()
+        for kind in ("fullwidth", "apostrophe", "lower_x", "legacy15", "excel", "empty")
+    }
     assert looks == {
         "fullwidth": ["５２２７２５１９９００１０１１２３Ｘ", "５２２７２５１９９００１０１１２４８"],
         "apostrophe": ["'52272519900101123X", "'522725199001011248"],
@@ -81,7 +85,9 @@ def test_each_id_kind_looks_as_delivered():
         "empty": ["", ""],
     }
     assert mess_ids(_rng(), IDS, IDS15, born, {"excel": 1.0}, excel_numbers=True)[0].tolist() == [
-        522725199001011000.0, 522725199001011000.0]  # Excel keeps 15 significant digits
+        522725199001011000.0,
+        522725199001011000.0,
+    ]  # Excel keeps 15 significant digits
     assert mess_ids(_rng(), IDS, IDS15, np.array([1990, 1990]), {"legacy15": 1.0})[0].tolist() == IDS.tolist()
 
 
@@ -100,8 +106,7 @@ def test_cosmetic_id_noise_cleans_back_to_the_true_id():
 
 def test_name_noise_normalises_back_except_homophones():
     names = np.array(["陈明华", "阿依古丽·买买提"], dtype=object)
-    looks = {kind: mess_names(_rng(), names, {kind: 1.0})[0].tolist()
-             for kind in ("traditional", "inner_space", "homophone")}
+    looks = {kind: mess_names(_rng(), names, {kind: 1.0})[0].tolist() for kind in ("traditional", "inner_space", "homophone")}
     assert looks["traditional"] == ["陳明華", "阿依古麗·买买提"]
     assert looks["inner_space"] == ["陈 明华", "阿依古丽 · 买买提"]
     assert looks["homophone"][1] == "阿依古丽·买买提" and looks["homophone"][0] in ("陈铭华", "陈明桦")

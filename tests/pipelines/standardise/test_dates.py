@@ -100,8 +100,19 @@ def test_parse_dates_on_datetime_and_float_columns():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2017", "2017"), ("2017.0", "2017"), ("2017年", "2017"), (2017, "2017"), (2017.0, "2017"),
-     ("2017-06-23", "2017"), ("", None), (None, None), ("17", None), ("1850", None), ("去年", None)],
+    [
+        ("2017", "2017"),
+        ("2017.0", "2017"),
+        ("2017年", "2017"),
+        (2017, "2017"),
+        (2017.0, "2017"),
+        ("2017-06-23", "2017"),
+        ("", None),
+        (None, None),
+        ("17", None),
+        ("1850", None),
+        ("去年", None),
+    ],
 )
 def test_parse_year(raw, expected):
     assert parse_year(raw) == expected

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DATE ?= 2026-11-20
 export BIDUI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test test-fast bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,8 +22,57 @@ demo: install
 	$(BIDUI) demo-data --persons 2000 --seed 20261120 --as-of $(DEMO_DATE) --out $(BIDUI_DATA_DIR)/drop
 	$(BIDUI) run $(BIDUI_DATA_DIR)/drop/$(DEMO_DATE)
 
+# Compiled bytecode is kept under the venv, outside the source tree: with PYTHONDONTWRITEBYTECODE
+# set and no cache, every xdist worker compiles pandas, Great Expectations and recordlinkage anew.
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
+test test-fast: export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+
 test: install
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+# The quality gate, as .pre-commit-config.yaml runs it: lint, format, types, import layers
+# (import-linter reads its contracts from [tool.importlinter] in pyproject.toml).
+LINT_PATHS := pipelines matchers expectations dags tests
+lint: install
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy pipelines matchers expectations dags
+	$(VENV)/bin/lint-imports --no-logo
+
+# The unit tier, for every edit: no PostgreSQL, no Airflow, no whole deliveries (under a minute).
+# `make test` stays the whole suite, as CI runs it (.ci/run).
+test-fast: install
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow and not postgres and not airflow"
+
+# Every script in tests/benchmarks/ at one size, each printing its figures. The rules and clues
+# benchmarks read a night ingested, validated and linked here (no clues yet, so the first clue
+# run issues them all); that store is made afresh each time, the demo delivery once per size.
+BENCH_PERSONS ?= 20000
+BENCH_CLUES ?= $(BENCH_PERSONS)
+BENCH_RUNS ?= 3
+BENCH_SEED ?= 7
+BENCH_DIR ?= /tmp/bidui-bench-$(BENCH_PERSONS)
+BENCH_DELIVERY := $(BENCH_DIR)/drop-$(BENCH_PERSONS)-$(BENCH_SEED)/$(DEMO_DATE)
+BENCH_NIGHT := $(BENCH_DIR)/night
+BENCHMARKS := tests/benchmarks
+bench: export BIDUI_DATA_DIR := $(BENCH_NIGHT)
+bench: export BIDUI_PROGRESS := 0
+bench: install
+	test -d $(BENCH_DELIVERY) || $(BIDUI) demo-data --persons $(BENCH_PERSONS) --seed $(BENCH_SEED) --as-of $(DEMO_DATE) --out $(dir $(BENCH_DELIVERY))
+	rm -rf $(BENCH_NIGHT)
+	$(BIDUI) ingest $(BENCH_DELIVERY)
+	$(BIDUI) validate $(DEMO_DATE)
+	$(BIDUI) link $(DEMO_DATE)
+	$(PY) $(BENCHMARKS)/bench_dag_parse.py --runs $(BENCH_RUNS)
+	$(PY) $(BENCHMARKS)/bench_ingest.py --persons $(BENCH_PERSONS) --seed $(BENCH_SEED) --runs $(BENCH_RUNS) --work $(BENCH_DIR)
+	$(PY) $(BENCHMARKS)/bench_checks.py --rows $(BENCH_PERSONS) --runs $(BENCH_RUNS)
+	$(PY) $(BENCHMARKS)/bench_febrl.py --runs $(BENCH_RUNS) --scale $$(($(BENCH_PERSONS) / 5)) $(BENCH_PERSONS)
+	$(PY) $(BENCHMARKS)/bench_basemap.py --persons $(BENCH_PERSONS) --runs $(BENCH_RUNS) --work $(BENCH_DIR)/basemap
+	$(PY) $(BENCHMARKS)/bench_rules.py --store $(BENCH_NIGHT) --day $(DEMO_DATE) --runs $(BENCH_RUNS)
+	$(PY) $(BENCHMARKS)/bench_clue_night.py --store $(BENCH_NIGHT) --day $(DEMO_DATE)
+	$(PY) $(BENCHMARKS)/bench_ledger_import.py --clues $(BENCH_CLUES) --runs $(BENCH_RUNS) --work $(BENCH_DIR)/ledgers
+	$(PY) $(BENCHMARKS)/bench_stability.py --delivery $(BENCH_DELIVERY) --work $(BENCH_DIR)/stability
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, XComArg, dag, get_current_context, task
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 __all__ = ["LOCAL_TZ", "data_date_for", "default_delivery_dir", "nightly_comparison"]
 
@@ -59,7 +62,7 @@ def default_delivery_dir(drop_dir: Path, moment: datetime) -> Path:
     return Path(drop_dir) / data_date_for(moment).isoformat()
 
 
-def _run_moment(context: dict[str, Any]) -> datetime:
+def _run_moment(context: Context) -> datetime:
     # Runs triggered without a logical date (allowed since Airflow 3) still have run_after.
     return context.get("logical_date") or context["dag_run"].run_after
 
@@ -95,17 +98,18 @@ def nightly_comparison() -> None:
         Airflow maps only over a task's whole return value, so the feed list is the return value;
         the delivery date and the full summary go out under their own XCom keys.
         """
-        from pipelines.ingest.delivery import ingest_delivery
+        from pipelines.ingest import ingest_delivery
         from pipelines.settings import load_settings
 
         context = get_current_context()
         settings = load_settings()
         given = context["params"].get("delivery_dir")
+        assert settings.drop_dir is not None  # load_settings always sets it
         delivery_dir = Path(given) if given else default_delivery_dir(settings.drop_dir, _run_moment(context))
         summary = ingest_delivery(settings, delivery_dir)
-        context["ti"].xcom_push(key="delivery_date", value=summary["delivery_date"])
-        context["ti"].xcom_push(key="summary", value=summary)
-        return summary["feeds_to_validate"]
+        context["ti"].xcom_push(key="delivery_date", value=summary.delivery_date)
+        context["ti"].xcom_push(key="summary", value=summary.to_dict())
+        return summary.feeds_to_validate
 
     # A dict return annotation would otherwise push every key as its own XCom.
     # Named map indexes show feed names instead of 0..n in the UI.
@@ -113,10 +117,10 @@ def nightly_comparison() -> None:
     def validate(delivery_date: str, feed: str) -> dict[str, Any]:
         """Validate one feed of the delivery."""
         from pipelines.settings import load_settings
-        from pipelines.validate.stage import validate_feed
+        from pipelines.validate import validate_feed
 
         get_current_context()["feed"] = feed  # type: ignore[typeddict-unknown-key]
-        return validate_feed(load_settings(), delivery_date, feed)
+        return validate_feed(load_settings(), delivery_date, feed).to_dict()
 
     # none_failed: a night whose every feed was rejected or missing maps zero validate instances
     # (skipped), and that is exactly the night county staff most need the report.
@@ -124,47 +128,49 @@ def nightly_comparison() -> None:
     def report(delivery_date: str) -> dict[str, Any]:
         """Write the night's validation reports; returns their paths."""
         from pipelines.settings import load_settings
-        from pipelines.validate.stage import finish_validation
+        from pipelines.validate import finish_validation
 
-        return finish_validation(load_settings(), delivery_date)
+        return finish_validation(load_settings(), delivery_date).to_dict()
 
     # none_failed for the same reason as report: feeds kept from earlier nights still get linked.
     @task(multiple_outputs=False, trigger_rule=TriggerRule.NONE_FAILED)
     def link(delivery_date: str) -> dict[str, Any]:
         """Link the night's person rows into the base map; returns counts and seconds per stage."""
-        from pipelines.link.stage import link_night
+        from pipelines.link import link_night
         from pipelines.settings import load_settings
 
-        return link_night(load_settings(), delivery_date)
+        return link_night(load_settings(), delivery_date).to_dict()
 
     @task(multiple_outputs=False)
     def clues(delivery_date: str) -> list[str]:
         """Run the rules on tonight's base map and bring the clues up to date; returns the
         counties with clues to issue (the rules' summary goes out as XCom "summary")."""
-        from pipelines.clues.stage import counties_with_new_clues, run_clue_night
+        from pipelines.clues import counties_with_new_clues, run_clue_night
         from pipelines.settings import load_settings
 
         settings = load_settings()
         summary = run_clue_night(settings, delivery_date)
-        get_current_context()["ti"].xcom_push(key="summary", value=summary)
+        get_current_context()["ti"].xcom_push(key="summary", value=summary.to_dict())
         return counties_with_new_clues(settings)
 
     @task(multiple_outputs=False, map_index_template="{{ county }}")
     def ledger(delivery_date: str, county: str) -> dict[str, Any]:
         """Issue one county's ledger workbook, dated the day the run issues it."""
-        from pipelines.clues.stage import issue_county_ledger
+        from pipelines.ledgers import issue_county_ledger
         from pipelines.settings import load_settings
 
         get_current_context()["county"] = county  # type: ignore[typeddict-unknown-key]
         issue_date = date.fromisoformat(delivery_date) + timedelta(days=1)
-        return issue_county_ledger(load_settings(), county, issue_date)
+        return issue_county_ledger(load_settings(), county, issue_date).to_dict()
 
+    # Airflow's stubs type a task call like its function, but while the DAG is parsed a call takes
+    # and returns XComArgs; what it returns is a PlainXComArg, which has .operator.
     feeds = ingest()
-    delivery_date = XComArg(feeds.operator, key="delivery_date")
+    delivery_date = XComArg(feeds.operator, key="delivery_date")  # type: ignore[attr-defined]
     validated = validate.partial(delivery_date=delivery_date).expand(feed=feeds)
-    linked = link(delivery_date)
-    validated >> [report(delivery_date), linked]
-    counties = clues(delivery_date)
+    linked = link(delivery_date)  # type: ignore[arg-type]
+    validated >> [report(delivery_date), linked]  # type: ignore[arg-type]
+    counties = clues(delivery_date)  # type: ignore[arg-type]
     linked >> counties
     ledger.partial(delivery_date=delivery_date).expand(county=counties)
 

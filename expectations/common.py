@@ -21,7 +21,7 @@ from .derive import derived
 __all__ = [
     "ID_MESSAGES",
     "MIN_DATE",
-    "MIN_YEAR",
+    "MIN_EVENT_YEAR",
     "SuiteContext",
     "build_suite",
     "finding_meta",
@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 MIN_DATE = dt.date(1900, 1, 1)
-MIN_YEAR = 1990
+# The earliest plausible value of a year field — the year a household was identified or exited, a
+# person insured, a village left the poor list; an earlier year that still reads as one is a finding.
+MIN_EVENT_YEAR = 1990
 
 ID_MESSAGES = {
     "mangled": "身份证号被Excel转为科学计数法，已标记无效（不作猜测）",
@@ -183,10 +185,10 @@ def _years(gxe, ctx: SuiteContext) -> list:
         out.append(
             gxe.ExpectColumnValuesToBeBetween(
                 column=column,
-                min_value=MIN_YEAR,
+                min_value=MIN_EVENT_YEAR,
                 max_value=ctx.as_of.year,
                 meta=finding_meta(
-                    f.name, "year_range", "error", f"{f.header}超出合理范围（{MIN_YEAR} 至 {ctx.as_of.year}）：{{value}}"
+                    f.name, "year_range", "error", f"{f.header}超出合理范围（{MIN_EVENT_YEAR} 至 {ctx.as_of.year}）：{{value}}"
                 ),
             )
         )

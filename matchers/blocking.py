@@ -287,7 +287,7 @@ def build_candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, rules:
 def _union_pairs(left: pd.DataFrame, right: pd.DataFrame | None, rules: Sequence[Rule]) -> pd.MultiIndex:
     _check_index(left)
     dedup = right is None
-    other = left if dedup else right
+    other = left if right is None else right
     _check_index(other)
     found_a, found_b = [], []
     for rule in rules:

@@ -112,7 +112,9 @@ class FellegiSunter:
 
     # --- fixing and estimating -----------------------------------------------------------------
 
-    def fix(self, name: str, m: Sequence[float] | None = None, u: Sequence[float] | None = None) -> FellegiSunter:
+    def fix(
+        self, name: str, m: Sequence[float] | np.ndarray | None = None, u: Sequence[float] | np.ndarray | None = None
+    ) -> FellegiSunter:
         """Set and fix m and/or u of one comparison (levels 0..k); EM leaves them alone."""
         if m is not None:
             self.m[name] = np.asarray(m, dtype=np.float64)
@@ -153,8 +155,8 @@ class FellegiSunter:
             counts = np.bincount(inverse, minlength=len(distinct)).astype(np.float64)
             patterns = (np.asarray(distinct)[:, None] // places) % radix - 1
             return patterns, counts, inverse
-        patterns, inverse, counts = np.unique(matrix, axis=0, return_inverse=True, return_counts=True)
-        return patterns, counts.astype(np.float64), inverse.ravel()
+        rows, inverse, row_counts = np.unique(matrix, axis=0, return_inverse=True, return_counts=True)
+        return rows, row_counts.astype(np.float64), inverse.ravel()
 
     def _log2_ratios(self, patterns: np.ndarray) -> np.ndarray:
         total = np.full(len(patterns), probability_to_weight(self.prior))
@@ -231,16 +233,17 @@ class FellegiSunter:
         """
         rows = []
         total = prior_weight = probability_to_weight(self.prior)
+        overrides = u_override or {}
         for comparison in self.comparisons:
             level = int(gamma_row[comparison.name])
-            overridden = bool(u_override) and comparison.name in u_override and level != MISSING
+            overridden = comparison.name in overrides and level != MISSING
             if level == MISSING:
                 m = u = None
                 weight = 0.0
             else:
                 m, u = float(self.m[comparison.name][level]), float(self.u[comparison.name][level])
                 if overridden:
-                    u = float(u_override[comparison.name])
+                    u = float(overrides[comparison.name])
                 weight = math.log2(m / u)
             total += weight
             label = comparison.labels[level]

@@ -27,7 +27,7 @@ __all__ = ["ConflictKey", "build_cluster_ids", "cluster_dedup", "cluster_link"]
 ConflictKey = str | Callable[[pd.DataFrame], pd.Series] | None
 
 
-def _key_values(frame: pd.DataFrame, conflict_key: ConflictKey) -> pd.Series:
+def _key_values(frame: pd.DataFrame, conflict_key: str | Callable[[pd.DataFrame], pd.Series]) -> pd.Series:
     if isinstance(conflict_key, str):
         return frame[conflict_key]
     values = conflict_key(frame)

@@ -62,7 +62,10 @@ _DATE_LABELS = {
     "one_digit": "一位数字不同",
     "transposed_digits": "相邻数字颠倒",
 }
-_DISTANCES = {"levenshtein": Levenshtein.distance, "damerau_levenshtein": DamerauLevenshtein.distance}
+_DISTANCES: dict[str, Callable[..., int]] = {
+    "levenshtein": Levenshtein.distance,
+    "damerau_levenshtein": DamerauLevenshtein.distance,
+}
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ def _pair_codes(pair_sets: list[pd.MultiIndex], dedup: bool) -> list[np.ndarray]
         width = len(right_uniques)
         first_codes, second_codes = np.split(left_codes, split), np.split(right_codes, split)
     out = []
-    for a, b in zip(first_codes, second_codes, strict=True):
-        a, b = a.astype(np.int64), b.astype(np.int64)
+    for first, second in zip(first_codes, second_codes, strict=True):
+        a, b = first.astype(np.int64), second.astype(np.int64)
         if dedup:
             keep = a != b
             a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])

@@ -164,11 +164,12 @@ def evaluate_febrl(name: str) -> dict:
     dedup = run.right is None
     scores = precision_recall_f1(run.predicted, run.true_links, dedup=dedup)
     completeness = pair_completeness(run.candidates, run.true_links, dedup=dedup)
-    ratio = reduction_ratio(len(run.candidates), len(run.left), None if dedup else len(run.right))
+    right_size = None if run.right is None else len(run.right)
+    ratio = reduction_ratio(len(run.candidates), len(run.left), right_size)
     seconds = {**run.seconds, "evaluating": time.perf_counter() - start}
     return {
         "dataset": name,
-        "records": len(run.left) + (0 if dedup else len(run.right)),
+        "records": len(run.left) + (right_size or 0),
         "true_links": len(run.true_links),
         "candidate_pairs": len(run.candidates),
         "predicted_pairs": len(run.predicted),

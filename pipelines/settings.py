@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Settings", "load_settings"]
 
@@ -40,15 +41,19 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
-    """Build settings from BIDUI_* environment variables; keyword overrides win."""
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from BIDUI_* environment variables; keyword overrides win.
+
+    A feed configuration (BIDUI_FEEDS_CONFIG) is read here, so that one naming a feed bidui has no
+    table and suite for stops the start with a Chinese BiduiError rather than a later KeyError.
+    """
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(overrides.pop("data_dir", None) or env.get("BIDUI_DATA_DIR") or "data").resolve()
     database_url = (
         overrides.pop("database_url", None) or env.get("BIDUI_DATABASE_URL") or (f"sqlite:///{data_dir / 'bidui.sqlite3'}")
     )
     feeds_config = overrides.pop("feeds_config", None) or env.get("BIDUI_FEEDS_CONFIG")
-    values = dict(
+    values: dict[str, Any] = dict(
         data_dir=data_dir,
         database_url=database_url,
         feeds_config=Path(feeds_config) if feeds_config else None,
@@ -59,4 +64,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
         clue_breaker_min=int(env.get("BIDUI_CLUE_BREAKER_MIN", 50)),
     )
     values.update(overrides)
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.feeds_config is not None:
+        from pipelines.catalog.feeds import load_feeds
+
+        load_feeds(settings.feeds_config)
+    return settings

@@ -22,7 +22,7 @@ def _postgres_or_skip() -> None:
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def settings(request, tmp_path):
     """Settings on a fresh store: a SQLite file, or a throw-away PostgreSQL schema."""
     data_dir = tmp_path / "data"

@@ -109,9 +109,11 @@ def test_evaluate_prints_a_chinese_table(cli, monkeypatch):
         "evaluate_febrl",
         lambda name: {"dataset": name, "precision": 0.99875, "true_positives": 4990, "seconds": {"blocking": 1.234}},
     )
-    fake = types.ModuleType("pipelines.evaluate.links")
-    fake.evaluate_delivery = lambda settings, path: {"recall": 0.5, "exact_id": {"f1": 0.985}}
-    monkeypatch.setitem(sys.modules, "pipelines.evaluate.links", fake)
+    import pipelines.evaluate
+
+    monkeypatch.setattr(
+        pipelines.evaluate, "evaluate_delivery", lambda settings, path: {"recall": 0.5, "exact_id": {"f1": 0.985}}
+    )
     rows = lambda out: {" ".join(line.replace("│", " ").split()) for line in out.splitlines()}  # noqa: E731
     febrl = cli("evaluate", "febrl4")
     assert febrl.exit_code == 0, febrl.output

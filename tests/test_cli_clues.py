@@ -9,9 +9,11 @@ import json
 
 import pandas as pd
 import pytest
+from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from pipelines import store
+from pipelines.access import users
 from pipelines.access.users import add_user
 from pipelines.cli import clues as cli_clues
 from pipelines.cli import main as cli_module
@@ -54,6 +56,8 @@ def _fired() -> pd.DataFrame:
 @pytest.fixture
 def chain(sqlite_settings, tmp_path, monkeypatch):
     """Three issued clues (two in county 522725, one in 522701) and a user per level."""
+    # Cheap hashing parameters: six users and a sign-in per command would otherwise cost seconds.
+    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     settings = sqlite_settings
     engine = store.connect(settings)
     day = dt.date(2026, 11, 20)

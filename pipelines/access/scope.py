@@ -1,8 +1,8 @@
 """What a signed-in user may see and do: a region prefix, a department for liaisons, and the moves
 of the ledger chain their role allows.
 
-Every place where clues leave or enter the store (pages, exports, ledger imports) filters with
-`build_clue_filter` and checks moves with `require`; menus only mirror these checks. A Scope also
+Every place where clues leave or enter the store (`bidui clue list`, `bidui export clues`, ledger
+issue and import) filters with `build_clue_filter` and checks moves with `require`. A Scope also
 stands for the one who acts (`user_name`, `role`) when a move is recorded in clue_events.
 """
 
@@ -60,14 +60,19 @@ def department_parts(department: str | None) -> list[str]:
 
 
 def mask_id(id_number: str | None, full_ids: bool = False) -> str:
-    """'522725199001011234' → '522725********1234': first 6 and last 4 kept. A number too short to
-    mask that way is masked whole, so nothing of a malformed ID leaks."""
+    """An ID number with its birth date hidden: the region (first 6 digits) and what follows the
+    birth date stay. '522725199001011234' → '522725********1234' (birth date YYYYMMDD, then sequence
+    and check digit); a first-generation 15-digit '522725900101123' → '522725******123' (birth date
+    YYMMDD, then the sequence: there is no check digit). Any other value of 11 characters or more
+    keeps its first 6 and last 4; a shorter one is masked whole, so nothing of a malformed ID leaks.
+    Surrounding spaces are dropped; None gives ''."""
     text = (id_number or "").strip()
     if full_ids or not text:
         return text
     if len(text) <= 10:
         return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+    tail = 3 if len(text) == 15 and text.isdigit() else 4
+    return text[:6] + "*" * (len(text) - 6 - tail) + text[-tail:]
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class Scope:
             if not self.department:
                 return false()
             # '+' || '公安+乡镇' || '+' contains '+公安+' exactly when 公安 is one of the parts.
-            parts = clues_table.c.department
+            parts: ColumnElement[str] = clues_table.c.department
             for space in (" ", "\u3000", "\t"):
                 parts = func.replace(parts, space, "")
             parts = func.replace(parts, "＋", "+")

@@ -13,18 +13,18 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, select, update
 
 from pipelines.errors import BiduiError
-from pipelines.store.tables import region_reference, users
+from pipelines.store.snapshots import load_region_reference
+from pipelines.store.tables import users
+from pipelines.store.upsert import upsert
 
 __all__ = [
     "HASHER",
-    "MIN_PASSWORD_LENGTH",
-    "REGION_LENGTHS",
     "ROLES",
     "ROLE_LABELS",
     "User",
@@ -117,7 +117,7 @@ def _check_user_name(user_name: str) -> None:
         raise BiduiError(f"用户名“{user_name}”为系统保留，请换一个")
 
 
-def _check_role_region(conn, role: str, region_code: str, department: str | None) -> None:
+def _check_role_region(regions: pd.DataFrame, role: str, region_code: str, department: str | None) -> None:
     if role not in ROLES:
         known = "、".join(f"{r}（{ROLE_LABELS[r]}）" for r in ROLES)
         raise BiduiError(f"未知的角色“{role}”，可选：{known}")
@@ -133,32 +133,28 @@ def _check_role_region(conn, role: str, region_code: str, department: str | None
         raise BiduiError(f"只有行业部门联络员才指定部门；{ROLE_LABELS[role]}用户不需要 --department")
     if department and re.search(r"[+＋\s]", department):
         raise BiduiError(f"部门“{department}”应为单个部门名称，例如“公安”“教育”")
-    if not _region_exists(conn, region_code):
+    if not _region_exists(regions, region_code):
         raise BiduiError(f"区划代码 {region_code} 不在区划参照表中（{LEVEL_LABELS[len(region_code)]}级），请核对")
 
 
-def _region_exists(conn, region_code: str) -> bool:
+def _region_exists(regions: pd.DataFrame, region_code: str) -> bool:
     """True when the reference knows the region, or holds no rows at all (nothing to check against)."""
-    if not conn.execute(select(func.count()).select_from(region_reference)).scalar():
+    if regions.empty:
         return True
-    found = conn.execute(
-        select(region_reference.c.code)
-        .where(region_reference.c.level == _REFERENCE_LEVEL[len(region_code)])
-        .where(region_reference.c.code.startswith(region_code, autoescape=True))
-        .limit(1)
-    ).first()
-    return found is not None
+    level = regions.loc[regions["level"] == _REFERENCE_LEVEL[len(region_code)], "code"]
+    return bool(level.str.startswith(region_code).any())
 
 
 def check_new_user(engine: Engine, user_name: str, role: str, region_code: str, department: str | None = None) -> None:
     """Everything add_user checks except the password, so a CLI can refuse before asking for one."""
+    regions = load_region_reference(engine)
     with engine.connect() as conn:
-        _check_new_user(conn, user_name, role, region_code, (department or "").strip() or None)
+        _check_new_user(conn, regions, user_name, role, region_code, (department or "").strip() or None)
 
 
-def _check_new_user(conn, user_name: str, role: str, region_code: str, department: str | None) -> None:
+def _check_new_user(conn, regions: pd.DataFrame, user_name: str, role: str, region_code: str, department: str | None) -> None:
     _check_user_name(user_name)
-    _check_role_region(conn, role, region_code, department)
+    _check_role_region(regions, role, region_code, department)
     if conn.execute(select(users.c.user_name).where(users.c.user_name == user_name)).first():
         raise BiduiError(f"用户名“{user_name}”已存在")
 
@@ -183,30 +179,30 @@ def add_user(
     """
     department = (department or "").strip() or None
     display_name = (display_name or "").strip() or None
-    try:
-        _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids)
-    except IntegrityError as exc:  # added by someone else between the check and the insert
-        raise BiduiError(f"用户名“{user_name}”已存在") from exc
+    if not _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids):
+        # added by someone else between the check and the insert
+        raise BiduiError(f"用户名“{user_name}”已存在")
     return load_user(engine, user_name)
 
 
-def _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids) -> None:
+def _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids) -> bool:
+    """False when the name was taken after all: a stored user is never overwritten."""
+    regions = load_region_reference(engine)
     with engine.begin() as conn:
-        _check_new_user(conn, user_name, role, region_code, department)
+        _check_new_user(conn, regions, user_name, role, region_code, department)
         _check_password(password)
-        conn.execute(
-            insert(users).values(
-                user_name=user_name,
-                display_name=display_name,
-                password_hash=HASHER.hash(password),
-                role=role,
-                region_code=region_code,
-                department=department,
-                full_ids=FULL_IDS_BY_DEFAULT[role] if full_ids is None else bool(full_ids),
-                active=True,
-                created_at=dt.datetime.now().replace(microsecond=0),
-            )
-        )
+        row = {
+            "user_name": user_name,
+            "display_name": display_name,
+            "password_hash": HASHER.hash(password),
+            "role": role,
+            "region_code": region_code,
+            "department": department,
+            "full_ids": FULL_IDS_BY_DEFAULT[role] if full_ids is None else bool(full_ids),
+            "active": True,
+            "created_at": dt.datetime.now().replace(microsecond=0),
+        }
+        return upsert(conn, users, row, update=())
 
 
 def load_user(engine: Engine, user_name: str) -> User:
@@ -289,9 +285,8 @@ def region_names(engine: Engine, codes: list[str]) -> dict[str, str]:
     wanted = {c for c in codes if c and len(c) in _REFERENCE_LEVEL}
     if not wanted:
         return {}
-    with engine.connect() as conn:
-        rows = conn.execute(select(region_reference.c.code, region_reference.c.name, region_reference.c.level))
-        reference = {(code, level): name for code, name, level in rows}
+    regions = load_region_reference(engine)
+    reference = dict(zip(zip(regions["code"], regions["level"]), regions["name"]))
     names = {}
     for code in wanted:
         padded = code.ljust(12, "0")

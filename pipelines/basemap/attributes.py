@@ -4,6 +4,7 @@ Hukou (police household registration) is authoritative for identity: name, ID nu
 date, ethnicity, village and hukou state; when hukou lacks a value the next source in
 IDENTITY_ORDER gives it. Each department is authoritative for its own facts (insured from medical
 insurance, enrolment from school, …). Every chosen value keeps its source row as 'feed:record_key'.
+The authority order and which feed gives which fact are the catalogue's (pipelines.catalog).
 """
 
 from __future__ import annotations
@@ -12,59 +13,10 @@ import numpy as np
 import pandas as pd
 
 from pipelines.basemap.identity import match_rows, unique_rows
+from pipelines.catalog.feeds import ATTRIBUTE_SOURCES, FACTS, IDENTITY_ORDER
 from pipelines.store.tables import PERSON_ATTRIBUTES
 
-__all__ = [
-    "ATTRIBUTE_SOURCES",
-    "FACTS",
-    "FACT_FIELDS",
-    "IDENTITY_ORDER",
-    "authority_order",
-    "build_row_values",
-    "choose_attributes",
-]
-
-# After the police: the poverty system's field-verified member lists, then civil affairs, medical
-# insurance, schools, health; the records that describe someone in passing (house, car, company
-# owners, household heads) come last.
-IDENTITY_ORDER = (
-    "hukou",
-    "poverty_members",
-    "minimum_living",
-    "medical_insurance",
-    "school_enrolment",
-    "illness_registry",
-    "poverty_households",
-    "dangerous_housing",
-    "public_payroll",
-    "enterprise_registry",
-    "vehicles",
-)
-
-ATTRIBUTE_SOURCES: dict[str, tuple[str, ...]] = {
-    "name": IDENTITY_ORDER,
-    "id_number": IDENTITY_ORDER,
-    "sex": IDENTITY_ORDER,
-    "birth_date": IDENTITY_ORDER,
-    "ethnicity": ("hukou", "poverty_members"),
-    "village_code": IDENTITY_ORDER,
-    "hukou_state": ("hukou",),
-    "insured_state": ("medical_insurance",),
-    "enrolment_state": ("school_enrolment",),
-    "illness_kind": ("illness_registry",),
-    "assistance_kind": ("minimum_living",),
-}
-
-# Facts the person rows do not carry, read from the snapshots: feed → {fact: snapshot field}.
-FACT_FIELDS: dict[str, dict[str, str]] = {
-    "hukou": {"ethnicity": "ethnicity", "hukou_state": "state", "relation": "relation"},
-    "poverty_members": {"ethnicity": "ethnicity", "relation": "relation"},
-    "medical_insurance": {"insured_state": "state"},
-    "school_enrolment": {"enrolment_state": "state"},
-    "illness_registry": {"illness_kind": "kind"},
-    "minimum_living": {"assistance_kind": "kind"},
-}
-FACTS = sorted({fact for fields in FACT_FIELDS.values() for fact in fields})
+__all__ = ["authority_order", "build_row_values", "choose_attributes"]
 
 
 def _objects(values: pd.Series) -> np.ndarray:

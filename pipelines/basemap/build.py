@@ -8,7 +8,7 @@ each attribute gets its value and source (pipelines.basemap.attributes), and eac
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from pipelines import store
-from pipelines.basemap.attributes import FACT_FIELDS, authority_order, build_row_values, choose_attributes
+from pipelines.basemap.attributes import authority_order, build_row_values, choose_attributes
 from pipelines.basemap.households import assign_households
 from pipelines.basemap.identity import assign_household_codes, assign_person_ids, match_rows, unique_rows
+from pipelines.catalog.feeds import FACT_FIELDS, FACTS, record_key
 
-__all__ = ["BaseMap", "build_base_map", "load_facts"]
+__all__ = ["BaseMap", "build_base_map", "build_facts"]
 
 
 @dataclass
@@ -30,7 +31,7 @@ class BaseMap:
     links: pd.DataFrame  # store.LINK_COLUMNS
     persons: pd.DataFrame  # PERSON_COLUMNS without first_seen/last_seen
     households: pd.DataFrame  # HOUSEHOLD_COLUMNS without first_seen/last_seen
-    review: pd.DataFrame  # REVIEW_COLUMNS
+    review: pd.DataFrame  # store.REVIEW_COLUMNS
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -123,10 +124,17 @@ def _none_for_missing(values: pd.Series) -> np.ndarray:
     return array
 
 
-def load_facts(engine, day: dt.date) -> pd.DataFrame:
-    """feed, record_key and the FACT_FIELDS facts of every person-level feed's effective snapshot."""
+def build_facts(snapshots: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """feed, record_key and the FACT_FIELDS facts of each person-level feed's snapshot of the night
+    (`snapshots`: feed → its rows in delivered order, with at least the record key and fact fields;
+    a feed without a snapshot gives nothing). Rows without a record key are left out."""
     frames = []
     for feed, fields in FACT_FIELDS.items():
-        frame = store.load_snapshot_fields(engine, feed, day, list(dict.fromkeys(fields.values())))
-        frames.append(pd.DataFrame({"feed": feed, "record_key": frame["record_key"], **{f: frame[c] for f, c in fields.items()}}))
-    return pd.concat(frames, ignore_index=True)
+        snapshot = snapshots.get(feed)
+        if snapshot is None:
+            continue
+        keys = snapshot[record_key(feed)]
+        keyed = keys.notna().to_numpy()
+        facts = {fact: snapshot[column].to_numpy(dtype=object)[keyed] for fact, column in fields.items()}
+        frames.append(pd.DataFrame({"feed": feed, "record_key": keys.to_numpy(dtype=object)[keyed], **facts}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["feed", "record_key", *FACTS])

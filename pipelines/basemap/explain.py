@@ -17,7 +17,7 @@ from pipelines.errors import BiduiError
 from pipelines.settings import Settings
 from pipelines.store.tables import PERSON_ATTRIBUTES
 
-__all__ = ["ATTRIBUTE_TITLES", "METHOD_TEXT", "explain_row", "format_explanation"]
+__all__ = ["explain_row", "format_explanation"]
 
 METHOD_TEXT = {
     "id_exact": "身份证号一致，确定性关联",
@@ -64,9 +64,10 @@ def explain_row(settings: Settings, feed: str, record_key: str, day: str | dt.da
     newest night that linked it): method, probability, weights per comparison, thresholds, the
     person's chosen attributes with their sources, and review pairs and decisions touching the row."""
     engine = store.connect(settings)
-    link = store.load_link(engine, feed, record_key, _day(day))
+    on = _day(day)
+    link = store.load_link(engine, feed, record_key, on)
     if link is None:
-        when = f"在 {_day(day).isoformat()} " if day else ""
+        when = f"在 {on.isoformat()} " if on else ""
         raise BiduiError(f"{when}没有找到记录 {feed} {record_key} 的关联结果；请检查数据项和记录编号，或先运行 bidui link")
     night = link["delivery_date"]
     model = store.load_linkage_model(engine, night) or {}

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.basemap.attributes import authority_order
+from pipelines.catalog.feeds import SPINE_FEED
 
-__all__ = ["HEAD_RELATION", "HUKOU_PREFIX", "assign_households"]
+__all__ = ["assign_households"]
 
 HUKOU_PREFIX = "hukou:"
 HEAD_RELATION = "户主"
@@ -101,7 +102,7 @@ def assign_households(
     role = rows["role"].to_numpy(dtype=object)[at]
     rank = np.select(
         [
-            (feeds == "hukou") & (relations == HEAD_RELATION),
+            (feeds == SPINE_FEED) & (relations == HEAD_RELATION),
             role == "household_head",
             (feeds == "poverty_members") & (relations == HEAD_RELATION),
         ],
@@ -119,7 +120,7 @@ def assign_households(
     keys = np.sort(home.unique().astype(object)) if len(home) else np.array([], dtype=object)
     registered_keys = _registered(keys)
     households = pd.DataFrame({"household_key": keys})
-    households["hukou_no"] = np.where(registered_keys, [k[len(HUKOU_PREFIX) :] for k in keys], None)
+    households["hukou_no"] = np.where(registered_keys, [k[len(HUKOU_PREFIX) :] for k in keys], None)  # type: ignore[call-overload]  # numpy's stubs leave None out of ArrayLike
     households["village_code"] = households["household_key"].map(
         _mode(home.to_numpy(dtype=object), villages.reindex(home.index).to_numpy(dtype=object))
     )

@@ -10,14 +10,16 @@ its records had last night, and each household the code its key has always had. 
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
+from pipelines.catalog.feeds import SPINE_FEED
 from pipelines.errors import BiduiError
 
 __all__ = [
-    "AUTHORITATIVE_FEED",
-    "UNKNOWN_VILLAGE",
     "assign_household_codes",
     "assign_person_ids",
     "format_person_id",
@@ -27,8 +29,6 @@ __all__ = [
     "unique_rows",
 ]
 
-# The feed whose record decides ties: police household registration is the identity of record.
-AUTHORITATIVE_FEED = "hukou"
 UNKNOWN_VILLAGE = "000000000000"
 _PERSON_DIGITS = 9
 _HOUSEHOLD_SEQUENCE_DIGITS = 4
@@ -52,12 +52,12 @@ def next_person_number(issued: pd.Series | list[str]) -> int:
     return int(values.str.slice(1).astype(np.int64).max()) + 1 if len(values) else 1
 
 
-def _by_feed(*frames: pd.DataFrame):
+def _by_feed(*frames: pd.DataFrame) -> Iterator[list[np.ndarray]]:
     """(row positions of each frame) per feed: work on one record-key column at a time, which is
     far cheaper than hashing (feed, record_key) pairs of millions of rows."""
     codes, feeds = pd.factorize(np.concatenate([f["feed"].to_numpy(dtype=object) for f in frames]))
     bounds = np.cumsum([0, *(len(f) for f in frames)])
-    parts = [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    parts = [codes[a:b] for a, b in itertools.pairwise(bounds)]
     for code in range(len(feeds)):
         yield [np.flatnonzero(part == code) for part in parts]
 
@@ -102,15 +102,15 @@ def _claims(records: pd.DataFrame, previous: pd.DataFrame) -> tuple[pd.DataFrame
         {
             "cluster": records["cluster"].to_numpy()[held],
             "old": codes,
-            "hukou": records["feed"].to_numpy(dtype=object)[held] == AUTHORITATIVE_FEED,
+            "spine": records["feed"].to_numpy(dtype=object)[held] == SPINE_FEED,
         }
     )
-    claims = held_rows.groupby(["cluster", "old"], sort=False).agg(votes=("hukou", "size"), hukou=("hukou", "any")).reset_index()
+    claims = held_rows.groupby(["cluster", "old"], sort=False).agg(votes=("spine", "size"), spine=("spine", "any")).reset_index()
     claims["size"] = claims["cluster"].map(records.groupby("cluster").size())
     # A strict total order, so "best claim" is never a coin toss: more records that held the ID,
     # then the one holding the hukou record that held it, then the larger cluster, then the numbers.
     ranked = np.lexsort(
-        (claims["old"], claims["cluster"], -claims["size"], ~claims["hukou"].to_numpy(dtype=bool), -claims["votes"])
+        (claims["old"], claims["cluster"], -claims["size"], ~claims["spine"].to_numpy(dtype=bool), -claims["votes"])
     )
     return claims.iloc[ranked].reset_index(drop=True), np.asarray(old_ids, dtype=object)
 

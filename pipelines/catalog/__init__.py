@@ -1,1 +1,43 @@
-"""catalog"""
+"""The feed catalogue: every fact bidui keeps about a feed, once (feeds.toml and the module reading it)."""
+
+from pipelines.catalog.feeds import (
+    ATTRIBUTE_SOURCES,
+    DEFAULT_FEEDS_CONFIG,
+    FACT_FIELDS,
+    FACTS,
+    FEEDS,
+    IDENTITY_ATTRIBUTES,
+    IDENTITY_ORDER,
+    LISTED_FEEDS,
+    PERSON_FEEDS,
+    ROW_SOURCES,
+    SPINE_FEED,
+    FeedSpec,
+    FieldSpec,
+    RowSource,
+    load_feeds,
+    normalise_enum,
+    normalise_header,
+    record_key,
+)
+
+__all__ = [
+    "ATTRIBUTE_SOURCES",
+    "DEFAULT_FEEDS_CONFIG",
+    "FACTS",
+    "FACT_FIELDS",
+    "FEEDS",
+    "IDENTITY_ATTRIBUTES",
+    "IDENTITY_ORDER",
+    "LISTED_FEEDS",
+    "PERSON_FEEDS",
+    "ROW_SOURCES",
+    "SPINE_FEED",
+    "FeedSpec",
+    "FieldSpec",
+    "RowSource",
+    "load_feeds",
+    "normalise_enum",
+    "normalise_header",
+    "record_key",
+]

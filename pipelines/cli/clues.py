@@ -12,9 +12,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pipelines.cli.common import PASSWORD_FILE, USER, console, parse_date, signed_in_scope
+from pipelines.cli.common import PASSWORD_FILE, USER, console, parse_date_option, signed_in_scope
 from pipelines.cli.common import friendly_errors as _friendly_errors
-from pipelines.clues.states import ACTION_LABELS, STATE_LABELS
+from pipelines.clues import ACTION_LABELS, STATE_LABELS
 from pipelines.errors import BiduiError
 from pipelines.settings import load_settings
 
@@ -30,12 +30,12 @@ def _scope(user: str, password_file: Path | None):
 
 
 def _date(text: str | None, label: str) -> dt.date:
-    return parse_date(text, label, default_today=True)
+    return parse_date_option(text, label, default_today=True)
 
 
 def _act(clue_id: str, action: str, user: str, password_file: Path | None, fields: dict) -> None:
-    from pipelines.clues.moves import act
-    from pipelines.store.snapshots import connect
+    from pipelines.clues import act
+    from pipelines.store import connect
 
     with _friendly_errors():
         scope = _scope(user, password_file)
@@ -147,9 +147,9 @@ def show(
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """查看一条线索：证据、状态、期限和全部流转记录。"""
-    from pipelines.clues.life import is_overdue, load_clue, load_clue_events
-    from pipelines.ledgers.issue import evidence_text
-    from pipelines.store.snapshots import connect
+    from pipelines.clues import is_overdue, load_clue, load_clue_events
+    from pipelines.ledgers import evidence_text
+    from pipelines.store import connect
 
     with _friendly_errors():
         scope = _scope(user, password_file)
@@ -199,8 +199,8 @@ def list_(
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """列出管辖范围内的线索。"""
-    from pipelines.clues.life import is_overdue, load_clues
-    from pipelines.store.snapshots import connect
+    from pipelines.clues import is_overdue, load_clues
+    from pipelines.store import connect
 
     with _friendly_errors():
         scope = _scope(user, password_file)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from pipelines.cli.common import PASSWORD_FILE, USER, console, parse_date
+from pipelines.cli.common import PASSWORD_FILE, USER, console, parse_date_option
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.cli.common import signed_in_scope as _scope
 from pipelines.settings import load_settings
@@ -34,11 +34,11 @@ def issue(
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """把待下发的线索按县生成问题台账（每县一个 Excel，每个乡镇一张表），线索状态改为“已下发待核实”。"""
-    from pipelines.ledgers.issue import issue_ledgers
-    from pipelines.store.snapshots import connect
+    from pipelines.ledgers import issue_ledgers
+    from pipelines.store import connect
 
     with _friendly_errors():
-        day = parse_date(date, "下发日期", default_today=True)
+        day = parse_date_option(date, "下发日期", default_today=True)
         settings = load_settings()
         scope = _scope(settings, user, password_file)
         results = issue_ledgers(
@@ -65,8 +65,8 @@ def import_(
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """导入填好的台账：逐行登记核实、整改、签字；有问题的行退回，原因写在导入报告里。"""
-    from pipelines.ledgers.imports import import_ledger
-    from pipelines.store.snapshots import connect
+    from pipelines.ledgers import import_ledger
+    from pipelines.store import connect
 
     with _friendly_errors():
         settings = load_settings()

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipelines.cli.clues import clue_app
-from pipelines.cli.common import PASSWORD_FILE, console, parse_date, signed_in_scope
+from pipelines.cli.common import PASSWORD_FILE, console, parse_date_option, signed_in_scope
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.cli.ledgers import ledgers_app
 from pipelines.cli.users import user_app
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pipelines.clues import ClueNight
+    from pipelines.link import Linked
+    from pipelines.validate import ValidationReport
 
 __all__ = ["app"]
 
@@ -36,7 +43,8 @@ STATE: dict[str, Settings] = {}
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="显示详细日志")) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    STATE["settings"] = load_settings()
+    with _friendly_errors():  # e.g. a feed configuration naming a feed bidui has no table for
+        STATE["settings"] = load_settings()
 
 
 def _settings() -> Settings:
@@ -82,12 +90,12 @@ def demo_data(
 @app.command()
 def ingest(delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名，例如 drop/2026-11-20")) -> None:
     """载入一晚的交付数据（每个数据项保存为当日快照）。"""
-    from pipelines.ingest.delivery import ingest_delivery
+    from pipelines.ingest import ingest_delivery
 
     with _friendly_errors(), _progress("载入") as progress:
         summary = ingest_delivery(_settings(), delivery_dir, progress=progress)
-    _print_feeds(summary["feeds"])
-    for note in summary["notes"]:
+    _print_feeds([dataclasses.asdict(f) for f in summary.feeds])
+    for note in summary.notes:
         console.print(f"[yellow]提示：[/yellow]{note}")
 
 
@@ -97,17 +105,13 @@ def validate(
     feed: list[str] | None = typer.Option(None, "--feed", help="只检查这些数据项"),
 ) -> None:
     """用 Great Expectations 检查已载入的数据，并生成校验报告。"""
-    from pipelines.catalog.feeds import load_feeds
-    from pipelines.validate.stage import finish_validation, validate_feed
+    from pipelines.catalog import load_feeds
+    from pipelines.night import validate_night
 
     settings = _settings()
     with _friendly_errors(), _progress("校验") as progress:
         names = feed or list(load_feeds(settings.feeds_config))
-        for index, name in enumerate(names):
-            if progress:
-                progress(name, index / len(names))
-            validate_feed(settings, delivery_date, name)
-        report = finish_validation(settings, delivery_date)
+        _, report = validate_night(settings, delivery_date, names, progress)
     _print_report(report)
 
 
@@ -117,27 +121,28 @@ def run(
     release: list[str] | None = typer.Option(None, "--release", help="放行被熔断暂停的规则，例如 --release R05"),
 ) -> None:
     """运行一整晚的比对：载入 → 校验 → 报告 → 关联（底图）→ 规则 → 问题线索。"""
-    from pipelines.night.chain import run_night
+    from pipelines.night import run_night
 
     settings = _settings()
     with _friendly_errors(), _progress("夜间比对") as progress:
         result = run_night(settings, delivery_dir, progress=progress, release=release or ())
-    _print_report(result["report"])
+    if result.report is not None:
+        _print_report(result.report)
     console.print(f"数据库：{settings.database_url}")
-    if result["link_error"]:
-        console.print(f"[red]关联失败（校验报告已生成）：[/red]{result['link_error']}", highlight=False)
+    if result.link_error or result.link is None:
+        console.print(f"[red]关联失败（校验报告已生成）：[/red]{result.link_error}", highlight=False)
         raise typer.Exit(code=1)
-    _print_link(result["link"])
-    if result["clue_error"]:
-        console.print(f"[red]问题线索生成失败（底图已生成）：[/red]{result['clue_error']}", highlight=False)
+    _print_link(result.link)
+    if result.clue_error or result.clues is None:
+        console.print(f"[red]问题线索生成失败（底图已生成）：[/red]{result.clue_error}", highlight=False)
         raise typer.Exit(code=1)
-    _print_clues(result["clues"])
+    _print_clues(result.clues)
 
 
 @app.command()
 def link(delivery_date: str = typer.Argument(..., help="数据日期 YYYY-MM-DD（须已载入）")) -> None:
     """关联一晚已载入的数据：人员记录 → 关联 → 底图（人员、户、关联、待审核）。"""
-    from pipelines.link.stage import link_night
+    from pipelines.link import link_night
 
     with _friendly_errors(), _progress("关联") as progress:
         summary = link_night(_settings(), _day(delivery_date), progress=progress)
@@ -151,7 +156,7 @@ def explain(
     date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
 ) -> None:
     """说明一条记录为何关联到现在的人员：逐项比对的级别和权重、合计、阈值。"""
-    from pipelines.basemap.explain import explain_row, format_explanation
+    from pipelines.basemap import explain_row, format_explanation
 
     with _friendly_errors():
         info = explain_row(_settings(), feed, record_key, date)
@@ -164,7 +169,7 @@ def export_links(
     date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
 ) -> None:
     """导出关联结果：每条人员记录一行（数据项、记录编号、人员编号、户编码、关联方式、匹配概率）。"""
-    from pipelines.basemap.export import export_links as write_links
+    from pipelines.basemap import export_links as write_links
 
     with _friendly_errors():
         summary = write_links(_settings(), out, date)
@@ -178,7 +183,7 @@ def export_clues(
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """导出问题线索：每条线索一行（规则、对象、人员编号、户编号、村、状态、首次/最近发现、重开次数、整改期限）。"""
-    from pipelines.clues.stage import export_clues as write
+    from pipelines.clues import export_clues as write
 
     settings = _settings()
     with _friendly_errors():
@@ -193,7 +198,7 @@ def review_list(
     date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
 ) -> None:
     """列出待审核的候选配对（匹配概率介于两个阈值之间）。"""
-    from pipelines.basemap.review import list_review
+    from pipelines.basemap import list_review
 
     with _friendly_errors():
         pairs = list_review(_settings(), date, limit)
@@ -227,7 +232,7 @@ def review_decide(
     user: str = typer.Option(..., "--user", help="审核人"),
 ) -> None:
     """记录审核结论；此后每晚关联都遵守该结论。"""
-    from pipelines.basemap.review import decide_pair
+    from pipelines.basemap import decide_pair
 
     with _friendly_errors():
         stored = decide_pair(_settings(), feed, record_key, candidate_feed, candidate_key, decision, user)
@@ -254,7 +259,7 @@ def evaluate(
 
             result = evaluate_febrl(target)
         else:
-            from pipelines.evaluate.links import evaluate_delivery
+            from pipelines.evaluate import evaluate_delivery
 
             result = evaluate_delivery(_settings(), Path(target))
     table = Table(title=f"关联质量评估：{target}")
@@ -266,7 +271,7 @@ def evaluate(
 
 
 def _evaluate_clues(delivery: Path | None) -> None:
-    from pipelines.evaluate.clues import evaluate_rules
+    from pipelines.evaluate import evaluate_rules
 
     with _friendly_errors():
         if delivery is None:
@@ -297,14 +302,14 @@ def _evaluate_clues(delivery: Path | None) -> None:
 @app.command("db-upgrade")
 def db_upgrade() -> None:
     """把数据库结构升级到最新版本。"""
-    from pipelines.store.snapshots import connect
+    from pipelines.store import connect
 
     connect(_settings())
     console.print("数据库结构已是最新版本。")
 
 
 def _day(text: str) -> dt.date:
-    return parse_date(text, "数据日期")
+    return parse_date_option(text, "数据日期")
 
 
 COUNT_TITLES = {
@@ -388,29 +393,29 @@ def _flatten(values: dict, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
-def _print_link(summary: dict) -> None:
-    from pipelines.link.stage import STAGE_TEXT
+def _print_link(summary: Linked) -> None:
+    from pipelines.link import STAGE_TEXT
 
-    table = Table(title=f"关联与底图（数据日期 {summary['delivery_date']}）")
+    table = Table(title=f"关联与底图（数据日期 {summary.delivery_date}）")
     table.add_column("项目")
     table.add_column("数量", justify="right")
-    for key, value in summary["counts"].items():
+    for key, value in summary.counts.items():
         table.add_row(COUNT_TITLES.get(key, key), f"{value:,}")
-    for method, value in summary.get("methods", {}).items():
+    for method, value in summary.methods.items():
         table.add_row(f"关联方式：{METHOD_TITLES.get(method, method)}", f"{value:,}")
-    for stage, seconds in summary["seconds"].items():
+    for stage, seconds in summary.seconds.items():
         table.add_row(f"耗时：{STAGE_TEXT.get(stage, stage)}（秒）", f"{seconds:.1f}")
     console.print(table)
-    if summary.get("note"):
-        console.print(f"[yellow]提示：[/yellow]{summary['note']}")
+    if summary.note:
+        console.print(f"[yellow]提示：[/yellow]{summary.note}")
 
 
-def _print_clues(summary: dict) -> None:
+def _print_clues(summary: ClueNight) -> None:
     status = {"ran": "已运行", "skipped": "跳过", "held": "熔断暂停", "failed": "失败"}
-    table = Table(title=f"问题线索（数据日期 {summary['delivery_date']}）")
+    table = Table(title=f"问题线索（数据日期 {summary.delivery_date}）")
     for header in ("规则", "状态", "命中", "新增", "数据消除", "重新打开", "说明"):
         table.add_column(header)
-    for rule in summary["rules"]:
+    for rule in summary.rules:
         table.add_row(
             rule["rule"],
             status.get(rule["status"], rule["status"]),
@@ -422,15 +427,15 @@ def _print_clues(summary: dict) -> None:
         )
     console.print(table)
     console.print(
-        f"新增 {summary['new']:,} 条，数据消除 {summary['cleared']:,} 条，重新打开 {summary['reopened']:,} 条。",
+        f"新增 {summary.new:,} 条，数据消除 {summary.cleared:,} 条，重新打开 {summary.reopened:,} 条。",
         highlight=False,
     )
-    if summary["held"]:
-        console.print(f"[yellow]熔断暂停的规则：{'、'.join(summary['held'])}（核查后用 --release 放行）[/yellow]")
+    if summary.held:
+        console.print(f"[yellow]熔断暂停的规则：{'、'.join(summary.held)}（核查后用 --release 放行）[/yellow]")
 
 
 def _print_feeds(feeds: list[dict]) -> None:
-    from pipelines.validate.stage import STATUS_TEXT
+    from pipelines.validate import STATUS_TEXT
 
     table = Table(title="各数据项")
     for header in ("数据项", "状态", "文件", "编码", "行数", "使用数据日期", "说明"):
@@ -448,8 +453,8 @@ def _print_feeds(feeds: list[dict]) -> None:
     console.print(table)
 
 
-def _print_report(report: dict) -> None:
-    _print_feeds(report["feeds"])
-    console.print(f"校验报告（网页，可离线打开）：[bold]{report['html']}[/bold]")
-    console.print(f"问题明细（Excel 可打开）：{report['csv']}")
-    console.print(f"机器可读汇总：{report['json']}")
+def _print_report(report: ValidationReport) -> None:
+    _print_feeds(report.feeds)
+    console.print(f"校验报告（网页，可离线打开）：[bold]{report.html}[/bold]")
+    console.print(f"问题明细（Excel 可打开）：{report.csv}")
+    console.print(f"机器可读汇总：{report.json}")

@@ -8,19 +8,17 @@ or environment variable: both end up in shell history, process lists or shared s
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 import typer
 from rich.table import Table
 
-from pipelines.access.users import ROLE_LABELS, ROLES, User
+from pipelines.access import ROLE_LABELS, ROLES, User
 from pipelines.cli.common import console
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings, load_settings
 
-__all__ = ["read_password_file", "resolve_user", "user_app"]
+__all__ = ["user_app"]
 
 user_app = typer.Typer(help="用户与权限：角色、管辖区域、密码", no_args_is_help=True)
 
@@ -28,41 +26,15 @@ ROLE_HELP = "、".join(f"{r}（{ROLE_LABELS[r]}）" for r in ROLES)
 
 
 def _engine(settings: Settings | None = None):
-    from pipelines.store.snapshots import connect
+    from pipelines.store import connect
 
     return connect(settings or load_settings())
 
 
-def read_password_file(path: Path) -> str:
-    """The password on the first line of `path` (UTF-8, with or without BOM)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise BiduiError(f"密码文件 {path} 不存在") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BiduiError(f"读不了密码文件 {path}：{exc}") from exc
-    password = text.splitlines()[0] if text else ""
-    if not password:
-        raise BiduiError(f"密码文件 {path} 的第一行是空的")
-    return password
-
-
-def resolve_user(settings: Settings, user_name: str, password_file: Path | None = None) -> User:
-    """Sign `user_name` in for one command: the password comes from `password_file` when given,
-    else from a hidden prompt. BiduiError when the name or password is wrong or the user is disabled."""
-    from pipelines.access.users import authenticate
-
-    engine = _engine(settings)
-    if password_file is not None:
-        password = read_password_file(password_file)
-    else:
-        password = typer.prompt(f"用户 {user_name} 的密码", hide_input=True, prompt_suffix="：")
-    return authenticate(engine, user_name, password)
-
-
 def _new_password(password_stdin: bool) -> str:
     if password_stdin:
-        line = click.get_text_stream("stdin").readline()
+        # "-" is stdin, the same stream as click.get_text_stream("stdin"), which Click 8.5 deprecates.
+        line = click.open_file("-").readline()
         password = line.rstrip("\r\n")
         if not password:
             raise BiduiError("标准输入里没有读到密码（应为一行）")
@@ -94,8 +66,8 @@ def add(
     password_stdin: bool = PASSWORD_STDIN,
 ) -> None:
     """新建用户（不给 --password-stdin 时提示输入两次密码）。"""
-    from pipelines.access.users import add_user, check_new_user
-    from pipelines.store.snapshots import region_reference_is_empty
+    from pipelines.access import add_user, check_new_user
+    from pipelines.store import load_region_reference
 
     with _friendly_errors():
         engine = _engine()
@@ -104,14 +76,14 @@ def add(
         user = add_user(engine, name, password, role, region, department, display_name, full_ids)
     ids = "完整身份证号" if user.full_ids else "脱敏身份证号"
     console.print(f"已新建用户：{user.user_name}（{_describe(user)}，{ids}）", highlight=False)
-    if region_reference_is_empty(engine):
+    if load_region_reference(engine).empty:
         console.print("[yellow]提示：[/yellow]区划参照表还是空的（尚未载入交付数据），未能核对该区划代码是否存在。")
 
 
 @user_app.command("list")
 def list_(active_only: bool = typer.Option(False, "--active-only", help="只列出启用中的用户")) -> None:
     """列出用户：角色、管辖区域、部门、能否看完整身份证号、是否启用。"""
-    from pipelines.access.users import list_users, region_names
+    from pipelines.access import list_users, region_names
 
     with _friendly_errors():
         engine = _engine()
@@ -140,7 +112,7 @@ def list_(active_only: bool = typer.Option(False, "--active-only", help="只列�
 @user_app.command("passwd")
 def passwd(name: str = typer.Argument(..., help="用户名"), password_stdin: bool = PASSWORD_STDIN) -> None:
     """为用户设置新密码（管理员操作，不需要旧密码）。"""
-    from pipelines.access.users import load_user, set_password
+    from pipelines.access import load_user, set_password
 
     with _friendly_errors():
         engine = _engine()
@@ -152,7 +124,7 @@ def passwd(name: str = typer.Argument(..., help="用户名"), password_stdin: bo
 @user_app.command("disable")
 def disable(name: str = typer.Argument(..., help="用户名")) -> None:
     """停用用户：不能再登录；已有的核实、签字记录保持不变。"""
-    from pipelines.access.users import deactivate
+    from pipelines.access import deactivate
 
     with _friendly_errors():
         user = deactivate(_engine(), name)
@@ -162,7 +134,7 @@ def disable(name: str = typer.Argument(..., help="用户名")) -> None:
 @user_app.command("enable")
 def enable(name: str = typer.Argument(..., help="用户名")) -> None:
     """重新启用已停用的用户。"""
-    from pipelines.access.users import reactivate
+    from pipelines.access import reactivate
 
     with _friendly_errors():
         user = reactivate(_engine(), name)

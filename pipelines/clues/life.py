@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -34,12 +35,13 @@ from pipelines.store.tables import clue_events, clues, rule_runs
 
 __all__ = [
     "CLUE_COLUMNS",
+    "CLUE_EXPORT_COLUMNS",
     "DEFAULT_DEADLINE_DAYS",
-    "EXPORT_COLUMNS",
     "FIRED_COLUMNS",
     "SYSTEM",
     "VERIFICATION_FIELDS",
     "Actor",
+    "ActorLike",
     "apply_rule_run",
     "evidence_hash",
     "is_overdue",
@@ -51,7 +53,7 @@ __all__ = [
 ]
 
 CLUE_COLUMNS = [c.name for c in clues.columns]
-EXPORT_COLUMNS = [
+CLUE_EXPORT_COLUMNS = [
     "rule",
     "subject_feed",
     "subject_key",
@@ -95,6 +97,16 @@ class Actor:
 
 
 SYSTEM = Actor("system", "system")
+
+
+class ActorLike(Protocol):
+    """What an event records of whoever makes a move: an Actor, or a signed-in user's Scope."""
+
+    @property
+    def user_name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
 
 
 def evidence_hash(evidence: str) -> str:
@@ -150,7 +162,7 @@ def _next_numbers(conn) -> dict[str, int]:
     return {rule: int(last.rsplit("-", 1)[1]) for rule, last in rows}
 
 
-def make_event(clue_id, action, before, after, actor: Actor, at, note=None, day=None, source="night") -> dict:
+def make_event(clue_id, action, before, after, actor: ActorLike, at, note=None, day=None, source="night") -> dict:
     return {
         "clue_id": clue_id,
         "action": action,
@@ -218,7 +230,9 @@ def _night_changes(
     for row in merged[merged["_merge"] == "both"].to_dict("records"):
         old = {c: row[c] if c in key or c not in fired.columns else row[f"{c}_old"] for c in CLUE_COLUMNS}
         new = dict(old)
-        last_seen = dt.date.fromisoformat(_iso(old["last_seen"]))
+        seen = _iso(old["last_seen"])
+        assert seen is not None  # clues.last_seen is NOT NULL
+        last_seen = dt.date.fromisoformat(seen)
         new["last_seen"] = max(last_seen, day)
         status = old["status"]
         changed_evidence = row["evidence_hash"] != old["evidence_hash"]

@@ -1,7 +1,7 @@
 """User moves on clues: verify, rectify, sign, send back, approve, file, re-open (and issue).
 
 `plan_move` decides one move without touching the store — the same checks and effects for a
-command line, a web page and a ledger row — so a ledger row can be tried as a whole and dropped
+`bidui clue` command and a ledger row — so a ledger row can be tried as a whole and dropped
 when any of its moves fails; `write_moves` writes many moved clues with one batched UPDATE and
 their events with one INSERT (a ledger brings back thousands at once); `apply_move` is the two for
 one clue; `act` is a signed-in user's move, with role and region scope checked.
@@ -13,12 +13,12 @@ import datetime as dt
 
 from sqlalchemy import Engine, bindparam, insert, update
 
-from pipelines.clues.life import DEFAULT_DEADLINE_DAYS, VERIFICATION_FIELDS, Actor, load_clue, make_event, plain_value
+from pipelines.clues.life import DEFAULT_DEADLINE_DAYS, VERIFICATION_FIELDS, ActorLike, load_clue, make_event, plain_value
 from pipelines.clues.states import ACTION_LABELS, MOVES, STATE_LABELS, VERDICTS, next_state
 from pipelines.errors import BiduiError
 from pipelines.store.tables import clue_events, clues
 
-__all__ = ["MOVED_COLUMNS", "act", "apply_move", "missing_for_move", "plan_move", "write_moves"]
+__all__ = ["act", "apply_move", "plan_move", "write_moves"]
 
 # Everything a user move can change on a clue.
 MOVED_COLUMNS = ("status", *VERIFICATION_FIELDS, "issued_on", "deadline", "reopen_count")
@@ -55,7 +55,7 @@ def plan_move(
     clue: dict,
     action: str,
     fields: dict,
-    actor: Actor,
+    actor: ActorLike,
     at: dt.datetime,
     deadline_days: int = DEFAULT_DEADLINE_DAYS,
     dismiss_reasons: list[str] | None = None,
@@ -120,7 +120,7 @@ def apply_move(
     clue: dict,
     action: str,
     fields: dict,
-    actor: Actor,
+    actor: ActorLike,
     at: dt.datetime,
     deadline_days: int = DEFAULT_DEADLINE_DAYS,
     dismiss_reasons: list[str] | None = None,

@@ -14,16 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = [
-    "ACTION_LABELS",
-    "MOVES",
-    "OPEN_STATES",
-    "STATES",
-    "STATE_LABELS",
-    "VERDICTS",
-    "Move",
-    "next_state",
-]
+__all__ = ["ACTION_LABELS", "MOVES", "OPEN_STATES", "STATE_LABELS", "VERDICTS", "next_state"]
 
 STATES = ("new", "issued", "confirmed", "rectified", "signed", "closed", "filed", "cleared_by_data")
 # Open: somebody still has to act on it; past its deadline it is overdue.

@@ -246,10 +246,10 @@ def build_vehicles(rng: np.random.Generator, world: World) -> None:
     space = len(_PLATE_CHARS) ** 5
     serial = rng.choice(space, size=len(pid), replace=False)
     plates = []
-    for s in serial.tolist():
-        text = []
+    for number in serial.tolist():
+        text, rest = [], number
         for _ in range(5):
-            s, r = divmod(s, len(_PLATE_CHARS))
+            rest, r = divmod(rest, len(_PLATE_CHARS))
             text.append(_PLATE_CHARS[r])
         plates.append("贵J" + "".join(text))
     registered_on = dates_between(rng, np.datetime64("2010-01-01"), world.day - np.timedelta64(7, "D"), len(pid))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DATE_STYLES", "format_dates", "from_ymd", "ymd", "zero_padded"]
+__all__ = ["format_dates", "from_ymd", "ymd", "zero_padded"]
 
 # The contract's date shapes, in this order: 2017-06-23, 20170623, 2017/6/23, 2017.6.23, 2017年6月23日
 DATE_STYLES = ("iso", "compact", "slash", "dot", "chinese")

@@ -10,7 +10,7 @@ from . import pools
 from .datetext import zero_padded
 from .model import World
 
-__all__ = ["FEED_BUILDERS", "build_feed_frames"]
+__all__ = ["FEED_BUILDERS"]
 
 _SEX = np.array(["女", "男"], dtype=object)
 
@@ -304,8 +304,3 @@ FEED_BUILDERS = {
     "enterprise_registry": enterprise_registry,
     "vehicles": vehicles,
 }
-
-
-def build_feed_frames(rng: np.random.Generator, world: World) -> dict[str, pd.DataFrame]:
-    """Every feed's clean frame, in a fixed order (the order matters for determinism)."""
-    return {name: build(rng, world) for name, build in FEED_BUILDERS.items()}

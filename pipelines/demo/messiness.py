@@ -15,17 +15,7 @@ from . import pools
 from .datetext import format_dates, from_ymd, ymd
 from .model import choose, quota
 
-__all__ = [
-    "ID_KINDS",
-    "NAME_KINDS",
-    "PROFILES",
-    "Delivered",
-    "Profile",
-    "mess_dates",
-    "mess_feed",
-    "mess_ids",
-    "mess_names",
-]
+__all__ = ["ID_KINDS", "NAME_KINDS", "Profile", "mess_dates", "mess_feed", "mess_ids", "mess_names"]
 
 ID_KINDS = ("spaces", "fullwidth", "apostrophe", "lower_x", "legacy15", "excel", "empty", "typo", "transposed")
 NAME_KINDS = ("traditional", "inner_space", "dot_variant", "homophone")
@@ -358,8 +348,7 @@ def mess_feed(
         out[f.name] = values
         if len(kinds):
             log(f.name, kinds)
-    for extra in [c for c in frame.columns if c not in out and not c.startswith("_")]:
-        out[extra] = frame[extra].to_numpy().astype(object)
+    out.update({c: frame[c].to_numpy().astype(object) for c in frame.columns if c not in out and not c.startswith("_")})
     delivered = pd.DataFrame(out)
     delivered["_pid"] = frame["_pid"].to_numpy()
     for name, values in hidden.items():

@@ -8,17 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "MIN_RULE_HITS",
-    "POVERTY_LINE",
-    "World",
-    "age_at",
-    "choose",
-    "dates_between",
-    "poverty_line",
-    "quota",
-    "to_day",
-]
+__all__ = ["World", "age_at", "choose", "dates_between", "poverty_line", "quota", "to_day"]
 
 # Each rule must fire at least this often even in a tiny population, so every rule is exercised.
 MIN_RULE_HITS = 6

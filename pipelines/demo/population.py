@@ -14,7 +14,7 @@ from .datetext import format_dates, zero_padded
 from .datetext import ymd as ymd_of
 from .model import World, age_at, dates_between, to_day
 
-__all__ = ["HUKOU_STATES", "build_population", "id_numbers", "set_state"]
+__all__ = ["build_population", "id_numbers", "set_state"]
 
 HUKOU_STATES = ("正常", "死亡", "迁出", "服兵役", "出国（境）定居", "其他注销")
 PERSONS_PER_VILLAGE = 250
@@ -268,7 +268,7 @@ def _hukou_states(rng: np.random.Generator, people: pd.DataFrame, as_of: dt.date
     set_state(rng, people, np.flatnonzero(states != "正常"), states[states != "正常"], as_of)
 
 
-def set_state(rng: np.random.Generator, people: pd.DataFrame, who: np.ndarray, states: np.ndarray, as_of: dt.date) -> None:
+def set_state(rng: np.random.Generator, people: pd.DataFrame, who: np.ndarray, states: str | np.ndarray, as_of: dt.date) -> None:
     """Give persons a hukou state with a plausible change date and destination."""
     if "state" not in people:
         people["state"] = "正常"

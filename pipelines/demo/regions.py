@@ -11,17 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "COUNTIES",
-    "PREFECTURE_NAME",
-    "REGIONS_CSV",
-    "REGIONS_SEED",
-    "REGION_COLUMNS",
-    "build_regions",
-    "load_regions",
-    "villages_of",
-    "write_regions",
-]
+__all__ = ["REGIONS_CSV", "REGION_COLUMNS", "build_regions", "load_regions", "villages_of"]
 
 REGIONS_CSV = Path(__file__).resolve().parents[2] / "seeds" / "regions.csv"
 REGIONS_SEED = 5227

@@ -10,7 +10,7 @@ from .datetext import zero_padded
 from .model import World, choose, poverty_line, quota
 from .population import set_state
 
-__all__ = ["CAUSES", "REGISTERED_SHARE", "build_registry"]
+__all__ = ["build_registry"]
 
 REGISTERED_SHARE = 0.22
 CAUSES = ("因病", "因残", "因学", "因灾", "缺土地", "缺水", "缺技术", "缺劳力", "缺资金", "交通条件落后", "自身发展动力不足")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec
 
-__all__ = ["LAYOUTS", "WORKBOOK_CREATED", "Layout", "write_csv", "write_feed", "write_xlsx"]
+__all__ = ["LAYOUTS", "write_csv", "write_feed"]
 
 # A fixed creation time: the same seed must give the same bytes.
 WORKBOOK_CREATED = dt.datetime(2026, 1, 1, 8, 0, 0)

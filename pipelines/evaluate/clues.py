@@ -21,7 +21,7 @@ from pipelines.rules.run import load_rules, run_rules
 from pipelines.settings import Settings
 from pipelines.store.tables import links
 
-__all__ = ["CLUE_TRUTH_FILE", "evaluate_rules", "load_clue_truth", "score_rules"]
+__all__ = ["evaluate_rules"]
 
 CLUE_TRUTH_FILE = Path("_truth") / "clues.csv"
 _KEY = ["rule", "subject_feed", "subject_key"]

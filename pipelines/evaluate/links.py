@@ -15,24 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matchers import people
 from matchers.evaluation import cluster_precision_recall_f1
 from pipelines import store
 from pipelines.errors import BiduiError
 from pipelines.ingest.delivery import delivery_date_of
+from pipelines.link import people
 from pipelines.link.linker import LinkResult, link_person_rows
-from pipelines.link.person_rows import build_person_rows
+from pipelines.link.person_rows import build_person_rows, load_person_snapshots
 from pipelines.settings import Settings
 
-__all__ = [
-    "TRUTH_FILE",
-    "blocking_scores",
-    "ensure_ingested",
-    "evaluate_delivery",
-    "exact_id_clusters",
-    "load_truth",
-    "score_links",
-]
+__all__ = ["ensure_ingested", "evaluate_delivery"]
 
 TRUTH_FILE = Path("_truth") / "links.csv"
 _SCORE_KEYS = ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives", "predicted_pairs")
@@ -102,14 +94,10 @@ def ensure_ingested(settings: Settings, delivery_dir: Path) -> float:
     day = delivery_date_of(delivery_dir)
     if store.load_feed_loads(store.connect(settings), day):
         return 0.0
-    # run_night's first half: the linker is what is judged, so the night is not linked twice.
-    from pipelines.ingest.delivery import ingest_delivery
-    from pipelines.validate.stage import finish_validation, validate_feed
+    # The night's chain up to its report: the linker is what is judged, so the night is not linked twice.
+    from pipelines.night.chain import run_night
 
-    summary = ingest_delivery(settings, delivery_dir)
-    for feed in summary["feeds_to_validate"]:
-        validate_feed(settings, summary["delivery_date"], feed)
-    finish_validation(settings, summary["delivery_date"])
+    run_night(settings, delivery_dir, until="report")
     return time.perf_counter() - started
 
 
@@ -120,7 +108,7 @@ def evaluate_delivery(settings: Settings, delivery_dir: Path) -> dict:
     seconds = {"ingest": round(ensure_ingested(settings, delivery_dir), 3)}
     day = delivery_date_of(delivery_dir)
     clock = time.perf_counter()
-    rows = build_person_rows(store.connect(settings), settings, day)
+    rows = build_person_rows(load_person_snapshots(store.connect(settings), day))
     seconds["person_rows"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
     result = link_person_rows(rows, None, settings)

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,10 +17,11 @@ from pipelines import store
 from pipelines.catalog.feeds import FeedSpec, load_feeds
 from pipelines.errors import BiduiError
 from pipelines.ingest.readers import FeedRejected, read_feed_file
+from pipelines.results import StageResult
 from pipelines.settings import Settings
 from pipelines.standardise.values import normalise_frame
 
-__all__ = ["FeedOutcome", "delivery_date_of", "find_feed_files", "ingest_delivery", "ingest_feed"]
+__all__ = ["FeedOutcome", "Ingested", "delivery_date_of", "ingest_delivery"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -164,15 +165,26 @@ def _note_frame(feed: FeedSpec, notes: list[dict], frame: pd.DataFrame) -> pd.Da
 
 
 def _ensure_regions(engine, settings: Settings, feeds: dict[str, FeedSpec]) -> None:
-    if store.region_reference_is_empty(engine) and settings.regions_seed.exists():
+    if store.load_region_reference(engine).empty and settings.regions_seed.exists():
         table = read_feed_file(settings.regions_seed, feeds["regions"], settings.max_file_bytes)
         store.replace_region_reference(
             engine, normalise_frame(feeds["regions"], table.frame), source=str(settings.regions_seed.name)
         )
 
 
-def ingest_delivery(settings: Settings, delivery_dir: Path, progress: Progress | None = None) -> dict:
-    """Ingest every feed of a delivery folder; returns a JSON-serialisable summary."""
+@dataclass
+class Ingested(StageResult):
+    """What a night's ingest did: each feed's outcome, and the feeds validation must check."""
+
+    delivery_date: str
+    delivery_dir: str
+    feeds: list[FeedOutcome]
+    notes: list[str]
+    feeds_to_validate: list[str]
+
+
+def ingest_delivery(settings: Settings, delivery_dir: Path, progress: Progress | None = None) -> Ingested:
+    """Ingest every feed of a delivery folder (also written to reports/<date>/ingest.json)."""
     delivery_dir = Path(delivery_dir)
     if not delivery_dir.is_dir():
         raise BiduiError(f"找不到交付目录：{delivery_dir}")
@@ -191,22 +203,12 @@ def ingest_delivery(settings: Settings, delivery_dir: Path, progress: Progress |
         outcomes.append(ingest_feed(engine, settings, feeds[name], day, files.get(name)))
     if progress:
         progress("载入完成", 1.0)
-    summary = {
-        "delivery_date": day.isoformat(),
-        "delivery_dir": str(delivery_dir.resolve()),
-        "feeds": [asdict(o) for o in outcomes],
-        "notes": notes,
-        "feeds_to_validate": [o.feed for o in outcomes if o.status in ("loaded", "unchanged")],
-    }
-    _write_summary(settings, day, summary)
-    return summary
-
-
-def _write_summary(settings: Settings, day: dt.date, summary: dict) -> Path:
-    out = settings.reports_dir / day.isoformat()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "ingest.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    result = Ingested(
+        delivery_date=day.isoformat(),
+        delivery_dir=str(delivery_dir.resolve()),
+        feeds=outcomes,
+        notes=notes,
+        feeds_to_validate=[o.feed for o in outcomes if o.status in ("loaded", "unchanged")],
+    )
+    store.write_json(settings.reports_dir / day.isoformat() / "ingest.json", result.to_dict())
+    return result

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec, normalise_header
 
-__all__ = ["FeedRejected", "RawTable", "find_header", "read_feed_file"]
+__all__ = ["FeedRejected", "find_header", "read_feed_file"]
 
 HEADER_SCAN_ROWS = 10
 ZIP_MAGIC = b"PK\x03\x04"
@@ -105,6 +106,7 @@ def _read_csv(data: bytes, spec: FeedSpec) -> tuple[pd.DataFrame, str, list[dict
             best = (score, encoding, text)
         if score and encoding != "混合编码":
             break
+    assert best is not None  # _decodings always yields its mixed-encoding fallback
     score, encoding, text = best
     if encoding == "混合编码":
         notes.append(_note("encoding", "warning", "文件编码不一致（部分行为 UTF-8，部分行为 GB18030），已逐行识别"))
@@ -114,19 +116,17 @@ def _read_csv(data: bytes, spec: FeedSpec) -> tuple[pd.DataFrame, str, list[dict
     return raw, encoding, notes
 
 
-def _decodings(data: bytes):
+def _decodings(data: bytes) -> Iterator[tuple[str, str]]:
     """Candidate decodings, most likely first; the header decides which one is right."""
     if data.startswith(b"\xef\xbb\xbf"):
         yield "UTF-8 (BOM)", data[3:].decode("utf-8", errors="replace")
         return
-    try:
-        yield "UTF-8", data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        yield "GB18030", data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
+    for encoding, codec in (("UTF-8", "utf-8"), ("GB18030", "gb18030")):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        yield encoding, text
     yield "混合编码", "".join(_decode_line(line) for line in data.splitlines(keepends=True))
 
 
@@ -183,21 +183,7 @@ def _map_rows(raw: pd.DataFrame, spec: FeedSpec, encoding: str, notes: list[dict
         raise FeedRejected(f"无法识别表头：前 {HEADER_SCAN_ROWS} 行中没有任何一列与《{spec.title}》的字段名或别名相符")
     header = [str(c).strip() if c is not None else "" for c in head[header_index]]
     above = head[header_index - 1] if header_index > 0 else []
-    lookup = spec.header_lookup()
-    mapped: dict[int, str] = {}
-    names: dict[str, str] = {}
-    unknown: dict[int, str] = {}
-    for i, text in enumerate(header):
-        if not text and i < len(above) and above[i]:
-            text = str(above[i]).strip()  # a header cell merged over two rows keeps its text in the upper one
-        fieldname = lookup.get(normalise_header(text))
-        if fieldname and fieldname not in mapped.values():
-            mapped[i], names[text] = fieldname, fieldname
-        elif fieldname:
-            notes.append(_note("duplicate_column", "warning", f"列“{text}”与已识别的列重复（均对应 {fieldname}），已忽略"))
-            unknown[i] = text
-        elif text:
-            unknown[i] = text
+    mapped, names, unknown = _map_header(header, above, spec, notes)
     if spec.key not in mapped.values():
         key = spec.key_field
         raise FeedRejected(f"缺少关键列“{key.header}”（或其别名 {'、'.join(key.aliases) or '无'}），无法识别每条记录")
@@ -220,6 +206,29 @@ def _map_rows(raw: pd.DataFrame, spec: FeedSpec, encoding: str, notes: list[dict
     if frame.empty:
         raise FeedRejected("文件只有表头，没有数据行")
     return RawTable(frame.reset_index(drop=True), encoding, header_index + 1, names, list(unknown.values()), notes)
+
+
+def _map_header(
+    header: list[str], above: list[object], spec: FeedSpec, notes: list[dict]
+) -> tuple[dict[int, str], dict[str, str], dict[int, str]]:
+    """(column -> field, delivered header -> field, column -> unknown header) for one header row."""
+    lookup = spec.header_lookup()
+    mapped: dict[int, str] = {}
+    names: dict[str, str] = {}
+    unknown: dict[int, str] = {}
+    for i, cell in enumerate(header):
+        text = cell
+        if not text and i < len(above) and above[i]:
+            text = str(above[i]).strip()  # a header cell merged over two rows keeps its text in the upper one
+        fieldname = lookup.get(normalise_header(text))
+        if fieldname and fieldname not in mapped.values():
+            mapped[i], names[text] = fieldname, fieldname
+        elif fieldname:
+            notes.append(_note("duplicate_column", "warning", f"列“{text}”与已识别的列重复（均对应 {fieldname}），已忽略"))
+            unknown[i] = text
+        elif text:
+            unknown[i] = text
+    return mapped, names, unknown
 
 
 def _strip_column(column: pd.Series) -> pd.Series:

@@ -20,25 +20,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import xlsxwriter
 from sqlalchemy import Engine, insert, select
 
+from pipelines import store
 from pipelines.access.scope import Scope, mask_id
 from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS
 from pipelines.clues.moves import plan_move, write_moves
 from pipelines.clues.states import ACTION_LABELS, STATE_LABELS, VERDICTS
 from pipelines.errors import BiduiError
-from pipelines.ledgers.issue import ledger_values, load_people, load_region_names
+from pipelines.ledgers.issue import build_region_names, ledger_values, load_people
 from pipelines.ledgers.workbook import DATE_COLUMNS, FILL_IN_COLUMNS, FILL_IN_FIELDS
 from pipelines.settings import Settings
 from pipelines.store.tables import clues, ledger_imports
 
-__all__ = ["LedgerRow", "import_ledger", "read_ledger"]
+__all__ = ["import_ledger"]
 
 # Locked columns compared with the clue as stored (证据 is refreshed nightly, 乡镇 and 核实部门
 # follow from 村 and 规则, so they are not).
@@ -124,7 +123,7 @@ def read_ledger(path: Path) -> list[LedgerRow]:
             raise BiduiError(f"台账“{path.name}”的工作表“{name}”缺少列：{'、'.join(missing)}；请使用下发的台账，勿删改表头")
         where = {c: header.index(c) for c in _NEEDED}
         for offset, values in enumerate(table[1:], start=2):
-            cells = {c: (values[i] if i < len(values) else None) for c, i in where.items()}
+            cells: dict[str, object] = {c: (values[i] if i < len(values) else None) for c, i in where.items()}
             if any(_text(v) for v in cells.values()):
                 rows.append(LedgerRow(name, offset, cells))
     if not found:
@@ -352,12 +351,11 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
     rules_by_code = {r.code: r for r in rules}
     at = dt.datetime.now().replace(microsecond=0)
     report = _report_path(settings, path, at)
-    temp = report.with_name(f".{report.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    regions = build_region_names(store.load_region_reference(engine))
+    with store.staged_files() as stage:  # the report appears once the import committed
         with engine.begin() as conn:
             ids = sorted({_text(r.cells["线索编号"]) for r in rows} - {""})
             stored = _load_file_clues(conn, ids, scope)
-            regions = load_region_names(conn)
             people = load_people(conn, (c["person_id"] for c in stored.values()))
             current: dict[str, dict] = {}
             first_seen: dict[str, LedgerRow] = {}
@@ -404,11 +402,7 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
                     report=str(report),
                 )
             )
-            _write_report(temp, summary, rows)
-        os.replace(temp, report)
-    finally:
-        if temp.exists():
-            temp.unlink()
+            _write_report(stage(report), summary, rows)
     return {
         "file": str(path),
         "rows": len(rows),

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, delete, exists, insert, or_, select
+import pandas as pd
+from sqlalchemy import Engine, and_, exists, or_, select
 
+from pipelines import store
 from pipelines.access.scope import Scope, mask_id
 from pipelines.catalog.feeds import load_feeds
 from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS, make_event
@@ -40,21 +40,20 @@ from pipelines.ledgers.workbook import (
     write_ledger_workbook,
 )
 from pipelines.settings import Settings
-from pipelines.store.tables import clue_events, clues, ledger_issues, persons, region_reference
+from pipelines.store.tables import clue_events, clues, ledger_issues, persons
+from pipelines.store.upsert import upsert
 
 __all__ = [
     "DATE_COLUMNS",
-    "EVIDENCE_LABELS",
     "FILL_IN_COLUMNS",
     "FILL_IN_FIELDS",
     "LEDGER_COLUMNS",
     "LOCKED_COLUMNS",
+    "build_region_names",
     "evidence_text",
     "issue_ledgers",
-    "ledger_file_name",
     "ledger_values",
     "load_people",
-    "load_region_names",
 ]
 
 _LEDGER_ISSUE = and_(clue_events.c.action == "issue", clue_events.c.source == "ledger")
@@ -129,9 +128,10 @@ _ID_TOKEN = re.compile(r"[0-9]{6}[0-9Xx*]{8,}[0-9Xx]")
 # --- the values of a row ----------------------------------------------------------------------
 
 
-def load_region_names(conn) -> dict[str, str]:
-    """Region code (12 digits) → name, the whole reference (a prefecture holds a few thousand)."""
-    return dict(conn.execute(select(region_reference.c.code, region_reference.c.name)).all())
+def build_region_names(reference: pd.DataFrame) -> dict[str, str]:
+    """Region code (12 digits) → name, from the whole reference (store.load_region_reference; a
+    prefecture holds a few thousand)."""
+    return dict(zip(reference["code"], reference["name"]))
 
 
 def _region_name(regions: dict[str, str], code: str | None, digits: int) -> str:
@@ -200,7 +200,7 @@ def _person(clue: dict, people: dict) -> tuple[str, str]:
     """(姓名, 身份证号) of a clue: the base map's person, else the evidence's own words."""
     name, id_number = people.get(clue.get("person_id") or "", (None, None))
     if not name or not id_number:
-        fields = {}
+        fields: dict[str, object] = {}
         for item in _evidence_items(clue.get("evidence")):
             fields.update(item.get("fields") or {})
         name = name or next((fields[k] for k in ("name", "head_name", "owner_name") if fields.get(k)), None)
@@ -324,16 +324,26 @@ def issue_ledgers(
         condition &= clues.c.county_code.in_(wanted)
     with engine.connect() as conn:
         found = sorted(conn.execute(select(clues.c.county_code).where(condition).distinct()).scalars())
-    return [_issue_county(engine, scope, issue_date, county, condition, folder, rules_by_code, masked) for county in found]
+    regions = build_region_names(store.load_region_reference(engine)) if found else {}
+    return [
+        _issue_county(engine, scope, issue_date, county, condition, folder, rules_by_code, regions, masked) for county in found
+    ]
 
 
 def _issue_county(
-    engine: Engine, scope: Scope, issue_date: dt.date, county: str, condition, folder: Path, rules_by_code: dict, masked: bool
+    engine: Engine,
+    scope: Scope,
+    issue_date: dt.date,
+    county: str,
+    condition,
+    folder: Path,
+    rules_by_code: dict,
+    regions: dict[str, str],
+    masked: bool,
 ) -> dict:
     at = dt.datetime.combine(issue_date, dt.datetime.now().time().replace(microsecond=0))
     folder.mkdir(parents=True, exist_ok=True)
-    temp = None
-    try:
+    with store.staged_files() as stage:
         with engine.begin() as conn:
             statement = (
                 select(*(clues.c[c] for c in CLUE_COLUMNS))
@@ -375,7 +385,6 @@ def _issue_county(
                         )
                     )
             write_moves(conn, moved, events)
-            regions = load_region_names(conn)
             people = load_people(conn, (c["person_id"] for c in ledger))
             county_name = regions.get(county.ljust(12, "0"), county)
             final = folder / ledger_file_name(county_name, county, issue_date)
@@ -384,27 +393,18 @@ def _issue_county(
                 values = ledger_values(clue, rules_by_code.get(clue["rule"]), regions, people, masked)
                 values.update(_township=(clue["village_code"] or "")[:9], _village=clue["village_code"] or "", _rule=clue["rule"])
                 rows.append(values)
-            conn.execute(
-                delete(ledger_issues).where((ledger_issues.c.county_code == county) & (ledger_issues.c.issue_date == issue_date))
-            )
-            conn.execute(
-                insert(ledger_issues).values(
-                    county_code=county,
-                    issue_date=issue_date,
-                    file=str(final),
-                    clues=len(ledger),
-                    issued_by=scope.user_name,
-                    issued_at=dt.datetime.now().replace(microsecond=0),
-                )
-            )
-            temp = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"
+            issued = {
+                "county_code": county,
+                "issue_date": issue_date,
+                "file": str(final),
+                "clues": len(ledger),
+                "issued_by": scope.user_name,
+                "issued_at": dt.datetime.now().replace(microsecond=0),
+            }
+            upsert(conn, ledger_issues, issued)
+            temp = stage(final)  # the workbook appears once the moves and the issue record committed
             townships = {v["_township"]: _region_name(regions, v["_township"], 9) for v in rows}
             sheets = write_ledger_workbook(temp, county_name, issue_date, rows, townships, rules_by_code, masked)
-        os.replace(temp, final)
-        temp = None
-    finally:
-        if temp is not None and temp.exists():
-            temp.unlink()
     return {
         "county_code": county,
         "county_name": county_name,

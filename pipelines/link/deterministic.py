@@ -9,10 +9,12 @@ spine knows at all.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import numpy as np
 import pandas as pd
 
-from matchers import people
+from pipelines.catalog.feeds import SPINE_FEED
 
 __all__ = ["borrowed_id_share", "build_household_map", "build_id_links", "spine_coverage"]
 
@@ -30,7 +32,7 @@ def _first_of_group(positions: np.ndarray, values: np.ndarray) -> tuple[np.ndarr
     return first[codes], pd.Index(uniques), first
 
 
-def build_id_links(rows: pd.DataFrame, forbidden: set[tuple[int, int]] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+def build_id_links(rows: pd.DataFrame, forbidden: AbstractSet[tuple[int, int]] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
     """(anchor position per row or -1, which rows head a group of a valid ID the spine lacks).
 
     A row's valid ID equal to a hukou row's settles it when the name agrees (normalised form or
@@ -40,7 +42,7 @@ def build_id_links(rows: pd.DataFrame, forbidden: set[tuple[int, int]] = frozens
     n = len(rows)
     anchor = np.full(n, -1, dtype=np.int64)
     id18 = rows["id18"].to_numpy(dtype=object)
-    spine = rows["feed"].to_numpy(dtype=object) == people.SPINE_FEED
+    spine = rows["feed"].to_numpy(dtype=object) == SPINE_FEED
     has_id = pd.notna(id18)
 
     spine_rows = np.flatnonzero(spine & has_id)
@@ -86,7 +88,7 @@ def build_household_map(rows: pd.DataFrame, anchor: np.ndarray) -> pd.Series:
 def spine_coverage(rows: pd.DataFrame, anchor: np.ndarray) -> float:
     """Share of non-spine rows with a valid ID whose ID the spine knows (add-one smoothed): how
     likely a row's person is in the spine at all."""
-    spine = rows["feed"].to_numpy(dtype=object) == people.SPINE_FEED
+    spine = rows["feed"].to_numpy(dtype=object) == SPINE_FEED
     has_id = pd.notna(rows["id18"].to_numpy(dtype=object)) & ~spine
     ids = rows["id18"].to_numpy(dtype=object)
     known = pd.Index(ids[spine & pd.notna(ids)]).unique()
@@ -104,7 +106,7 @@ def borrowed_id_share(rows: pd.DataFrame, anchor: np.ndarray) -> float:
     matches, so the u they give "same ID" is the match rate 1/N, not the rate at which two
     different persons share an ID, which is this share / N.
     """
-    spine = rows["feed"].to_numpy(dtype=object) == people.SPINE_FEED
+    spine = rows["feed"].to_numpy(dtype=object) == SPINE_FEED
     ids = rows["id18"].to_numpy(dtype=object)
     known = pd.Index(ids[spine & pd.notna(ids)]).unique()
     others = np.flatnonzero(~spine & pd.notna(ids))

@@ -4,7 +4,7 @@
    row's links to that hukou row when the name agrees (normalised form or pinyin) or its own
    birth date does. Hukou rows sharing an ID are one person. Rows whose valid ID no hukou row has
    form one person per ID, headed by their first row, which joins the spine.
-2. Probabilistic pass (pipelines.link.probabilistic, configured by matchers.people): every other
+2. Probabilistic pass (pipelines.link.probabilistic, configured by pipelines.link.people): every other
    row — no valid ID, or an ID that disagrees with the name and birth date (somebody else's) — is
    scored against the spine and links to its most probable candidate if that is probable enough.
    Heads of ID groups the spine lacks are scored too, against hukou rows without a valid ID only
@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from matchers import people
 from matchers.clustering import build_cluster_ids
+from pipelines.catalog.feeds import SPINE_FEED
+from pipelines.link import people
 from pipelines.link.deterministic import borrowed_id_share, build_household_map, build_id_links, spine_coverage
 from pipelines.link.probabilistic import (
     Scored,
@@ -39,9 +40,12 @@ from pipelines.link.probabilistic import (
 )
 from pipelines.settings import Settings
 
-__all__ = ["LINK_COLUMNS", "REVIEW_COLUMNS", "LinkResult", "link_person_rows"]
+__all__ = ["CLUSTER_LINK_COLUMNS", "REVIEW_CANDIDATE_COLUMNS", "LinkResult", "link_person_rows"]
 
-LINK_COLUMNS = [
+# The linker's links: each input row's cluster of tonight, how it joined it and the row it joined.
+# The base map turns clusters into persons: the stored link (pipelines.store.basemap.LINK_COLUMNS)
+# has person_id and household_code where this has cluster.
+CLUSTER_LINK_COLUMNS = [
     "feed",
     "record_key",
     "cluster",
@@ -52,7 +56,9 @@ LINK_COLUMNS = [
     "anchor_key",
     "levels",
 ]
-REVIEW_COLUMNS = [
+# Gray-zone pairs for a reviewer; the stored review queue row (pipelines.store.basemap.REVIEW_COLUMNS)
+# adds the pair's status.
+REVIEW_CANDIDATE_COLUMNS = [
     "feed",
     "record_key",
     "candidate_feed",
@@ -176,7 +182,7 @@ def _review_frame(
             "match_weight": scored.weights[at],
             "levels": _levels_json(scored, at),
         },
-        columns=REVIEW_COLUMNS,
+        columns=REVIEW_CANDIDATE_COLUMNS,
     )
 
 
@@ -235,9 +241,9 @@ def _links_frame(
             "match_weight": np.where(has_anchor, weight, np.nan),
             "anchor_feed": np.where(has_anchor, feeds[at], None),
             "anchor_key": np.where(has_anchor, keys[at], None),
-            "levels": np.where(has_anchor, levels, None),
+            "levels": np.where(has_anchor, levels, None),  # type: ignore[call-overload]  # numpy's stubs leave None out of ArrayLike
         },
-        columns=LINK_COLUMNS,
+        columns=CLUSTER_LINK_COLUMNS,
     )
 
 
@@ -263,7 +269,7 @@ def link_person_rows(rows: pd.DataFrame, decisions: pd.DataFrame | None, setting
 
     anchor, id_heads = build_id_links(rows, forbidden)
     method = np.where(anchor >= 0, "id_exact", "singleton").astype(object)
-    spine_feed = rows["feed"].to_numpy(dtype=object) == people.SPINE_FEED
+    spine_feed = rows["feed"].to_numpy(dtype=object) == SPINE_FEED
     own_id = spine_feed | (anchor >= 0) | id_heads
     household_map = build_household_map(rows, anchor)
     coverage = spine_coverage(rows, anchor)

@@ -1,10 +1,12 @@
 """Person rows: every person-level source row of a night, in one shape, standardised for linkage.
 
-Each feed's effective snapshot for the night is read once; ROW_SOURCES says which of its fields
-give the name, ID number, sex, birth date, village and household of the person the row is about
-(the head of a poverty household, the owner of a house or vehicle, a company's legal
-representative). Names and IDs go through pipelines.standardise, each distinct value once. A bad
-field becomes None and the row stays: linkage falls back on the other fields.
+`load_person_snapshots` reads each person-level feed's effective snapshot for the night once, cut
+down to the fields linkage and the base map use; the catalogue's ROW_SOURCES (pipelines.catalog)
+says which of them give the name, ID number, sex, birth date, village and household of the person
+a row is about (the head of a poverty household, the owner of a house or vehicle, a company's legal
+representative). `build_person_rows` makes the rows: names and IDs go through
+pipelines.standardise, each distinct value once. A bad field becomes None and the row stays:
+linkage falls back on the other fields.
 """
 
 from __future__ import annotations
@@ -17,57 +19,22 @@ import numpy as np
 import pandas as pd
 
 from pipelines import store
-from pipelines.settings import Settings
+from pipelines.catalog.feeds import ROW_SOURCES, RowSource
 from pipelines.standardise.ids import standardise_ids
 from pipelines.standardise.names import standardise_names
 
-__all__ = ["PERSON_ROW_COLUMNS", "ROW_SOURCES", "RowSource", "build_person_rows", "standardise_person_rows"]
+__all__ = ["PersonSnapshots", "build_person_rows", "load_person_snapshots", "standardise_person_rows"]
 
 
-@dataclass(frozen=True)
-class RowSource:
-    """Which fields of `feed` describe the person of a row; None = the feed has no such field."""
+@dataclass
+class PersonSnapshots:
+    """The night's effective snapshot of each person-level feed that has one, read once: feed →
+    its rows in delivered order, holding the fields of its RowSource (ROW_SOURCES order)."""
 
-    feed: str
-    role: str
-    key: str
-    name: str
-    id_number: str
-    sex: str | None = None
-    birth_date: str | None = None
-    village_code: str | None = None
-    # (prefix, field): household_ref = prefix + ":" + value, e.g. "poverty:5227011012160001".
-    household: tuple[str, str] | None = None
-    # The field that says which period a row is for, when a feed lists a person once per period.
-    period: str | None = None
+    frames: dict[str, pd.DataFrame]
+    dates: dict[str, str]  # feed → the snapshot's delivery date
+    seconds: float  # spent reading
 
-
-# hukou first: it is the spine the other rows are linked to.
-ROW_SOURCES: tuple[RowSource, ...] = (
-    RowSource("hukou", "person", "person_no", "name", "id_number", "sex", "birth_date", "village_code", ("hukou", "hukou_no")),
-    RowSource(
-        "poverty_members", "person", "member_no", "name", "id_number", "sex", "birth_date", None, ("poverty", "household_no")
-    ),
-    RowSource(
-        "poverty_households",
-        "household_head",
-        "household_no",
-        "head_name",
-        "head_id",
-        None,
-        None,
-        "village_code",
-        ("poverty", "household_no"),
-    ),
-    RowSource("medical_insurance", "person", "insured_no", "name", "id_number", None, None, "village_code", period="year"),
-    RowSource("illness_registry", "person", "registry_no", "name", "id_number"),
-    RowSource("school_enrolment", "person", "student_no", "name", "id_number", "sex", "birth_date", "village_code"),
-    RowSource("minimum_living", "person", "person_no", "name", "id_number", None, None, "village_code", ("case", "case_no")),
-    RowSource("dangerous_housing", "owner", "appraisal_no", "owner_name", "owner_id", None, None, "village_code"),
-    RowSource("public_payroll", "person", "person_no", "name", "id_number"),
-    RowSource("enterprise_registry", "legal_rep", "credit_code", "legal_rep_name", "legal_rep_id"),
-    RowSource("vehicles", "owner", "plate_no", "owner_name", "owner_id"),
-)
 
 PERSON_ROW_COLUMNS = [
     "feed",
@@ -175,30 +142,39 @@ def standardise_person_rows(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build_person_rows(engine, settings: Settings, day: dt.date) -> pd.DataFrame:
-    """One row per person-level source row of the night's effective snapshots (PERSON_ROW_COLUMNS).
-
-    Feeds without any snapshot are skipped. Rows without a record key (blank rows) are left out,
-    and of rows repeating a record key the first is kept; `attrs["stats"]` counts both, per feed,
-    with the seconds spent.
-    """
+def load_person_snapshots(engine, day: dt.date) -> PersonSnapshots:
+    """Each person-level feed's effective snapshot for night `day`, cut down to the fields its
+    RowSource names; feeds without any snapshot are left out."""
     started = time.perf_counter()
-    villages = None
-    used: dict[str, str] = {}
-    parts, per_feed = [], {}
-    # poverty_households first: its members need its villages. Each snapshot is cut down to its
-    # person columns at once, so only one whole snapshot is in memory at a time.
-    for source in sorted(ROW_SOURCES, key=lambda s: s.feed != "poverty_households"):
+    frames, dates = {}, {}
+    for source in ROW_SOURCES:
         snapshot_day = store.effective_date(engine, source.feed, day)
         if snapshot_day is None:
             continue
-        snapshot = store.load_snapshot(engine, source.feed, snapshot_day)
-        used[source.feed] = snapshot_day.isoformat()
-        if source.feed == "poverty_households":
-            households = snapshot.dropna(subset=["household_no"]).drop_duplicates("household_no")
-            villages = households.set_index("household_no")["village_code"]
+        frames[source.feed] = store.load_snapshot(engine, source.feed, snapshot_day, source.fields)
+        dates[source.feed] = snapshot_day.isoformat()
+    return PersonSnapshots(frames, dates, round(time.perf_counter() - started, 3))
+
+
+def build_person_rows(snapshots: PersonSnapshots) -> pd.DataFrame:
+    """One row per person-level source row of the night's snapshots (PERSON_ROW_COLUMNS), in
+    ROW_SOURCES order.
+
+    Rows without a record key (blank rows) are left out, and of rows repeating a record key the
+    first is kept; `attrs["stats"]` counts both, per feed, with the seconds spent.
+    """
+    started = time.perf_counter()
+    villages = None
+    households = snapshots.frames.get("poverty_households")
+    if households is not None:
+        households = households.dropna(subset=["household_no"]).drop_duplicates("household_no")
+        villages = households.set_index("household_no")["village_code"]
+    parts, per_feed = [], {}
+    for source in ROW_SOURCES:
+        snapshot = snapshots.frames.get(source.feed)
+        if snapshot is None:
+            continue
         raw = _raw_rows(source, snapshot, villages)
-        del snapshot
         keys = raw["record_key"]
         blank = keys.isna() | keys.astype(str).str.strip().eq("")
         repeated = ~blank & keys.duplicated()
@@ -207,21 +183,19 @@ def build_person_rows(engine, settings: Settings, day: dt.date) -> pd.DataFrame:
             "blank_keys": int(blank.sum()),
             "repeated_keys": int(repeated.sum()),
         }
-        parts.append((source.feed, raw[~blank & ~repeated]))
-    loaded = time.perf_counter()
-    order = {source.feed: i for i, source in enumerate(ROW_SOURCES)}
-    parts = [raw for _, raw in sorted(parts, key=lambda p: order[p[0]])]
+        parts.append(raw[~blank & ~repeated])
+    built = time.perf_counter()
     if not parts:
         rows = pd.DataFrame(columns=PERSON_ROW_COLUMNS)
     else:
         rows = standardise_person_rows(pd.concat(parts, ignore_index=True))
     rows.attrs["stats"] = {
-        "snapshots": {feed: used[feed] for feed in sorted(used, key=order.get)},
-        "feeds": {feed: per_feed[feed] for feed in sorted(per_feed, key=order.get)},
+        "snapshots": dict(snapshots.dates),
+        "feeds": per_feed,
         "rows": len(rows),
         "seconds": {
-            "load": round(loaded - started, 3),
-            "standardise": round(time.perf_counter() - loaded, 3),
+            "load": round(snapshots.seconds + built - started, 3),
+            "standardise": round(time.perf_counter() - built, 3),
         },
     }
     return rows

@@ -1,7 +1,7 @@
 """The probabilistic pass: rows the ID could not settle, scored against the spine (Fellegi–Sunter).
 
-`build_side` derives the columns matchers.people compares and blocks on; `estimate_model` sets
-u from random pairs, m from ID-settled pairs and the ID's m by EM (see matchers.people);
+`build_side` derives the columns pipelines.link.people compares and blocks on; `estimate_model` sets
+u from random pairs, m from ID-settled pairs and the ID's m by EM (see pipelines.link.people);
 `score_candidates` blocks, compares and weighs; `candidate_posteriors` turns a row's candidate
 weights into the probability of each being its person; `choose_candidates` keeps the most
 probable one and says whether it links, goes to review or neither. Everything is numpy over row
@@ -12,33 +12,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from matchers import people
 from matchers.blocking import build_candidate_pairs, build_random_pairs, make_pairs, pair_positions
 from matchers.classification import ComparisonLevels, FellegiSunter
 from matchers.comparisons import MISSING, build_comparison_vectors
+from pipelines.catalog.feeds import LISTED_FEEDS
+from pipelines.link import people
 
-__all__ = [
-    "SIDE_COLUMNS",
-    "Listed",
-    "Scored",
-    "build_listed",
-    "build_side",
-    "candidate_posteriors",
-    "choose_candidates",
-    "compare_pairs",
-    "estimate_model",
-    "listed_levels",
-    "listed_u",
-    "mangled_lead",
-    "score_candidates",
-    "term_frequency_u",
-]
+__all__ = ["Scored", "build_listed", "build_side", "candidate_posteriors", "choose_candidates", "score_candidates"]
 
 SIDE_COLUMNS = [
     "row",
@@ -79,8 +66,8 @@ def _per_distinct(values: np.ndarray, fn: Callable[[str], str | None]) -> np.nda
 
 
 def _column(rows: pd.DataFrame, name: str, positions: np.ndarray) -> np.ndarray:
-    values = rows[name].to_numpy(dtype=object)[positions]
-    return np.where(pd.isna(values), None, values)
+    values: np.ndarray = rows[name].to_numpy(dtype=object)[positions]
+    return np.where(pd.isna(values), None, values)  # type: ignore[call-overload]  # numpy's stubs leave None out of ArrayLike
 
 
 def build_side(
@@ -107,9 +94,9 @@ def build_side(
         hukou_no = np.full(len(positions), None, dtype=object)
         mapped = pd.Series(refs, dtype=object).map(household_map) if household_map is not None else None
         household = np.full(len(positions), None, dtype=object) if mapped is None else mapped.to_numpy(dtype=object)
-        household = np.where(pd.isna(household), None, household)
-        no_region = np.where(pd.isna(village), pinyin, None)
-        raw = np.where(status == "mangled", _column(rows, "id_raw", positions), None)
+        household = np.where(pd.isna(household), None, household)  # type: ignore[assignment, arg-type]  # numpy's stubs leave None out of ArrayLike
+        no_region = np.where(pd.isna(village), pinyin, None)  # type: ignore[call-overload]  # numpy's stubs leave None out of ArrayLike
+        raw = np.where(status == "mangled", _column(rows, "id_raw", positions), None)  # type: ignore[call-overload]  # numpy's stubs leave None out of ArrayLike
         id_lead = _per_distinct(raw, mangled_lead)
     return pd.DataFrame(
         {
@@ -118,7 +105,7 @@ def build_side(
             "name_norm": _column(rows, "name_norm", positions),
             "name_pinyin": pinyin,
             "surname": _per_distinct(pinyin, lambda p: p.split(" ", 1)[0]),
-            "id_key": np.where(pd.notna(id18), id18, np.where(broken, _column(rows, "id_clean", positions), None)),
+            "id_key": np.where(pd.notna(id18), id18, np.where(broken, _column(rows, "id_clean", positions), None)),  # type: ignore[call-overload]  # numpy's stubs leave None out of ArrayLike
             "id_lead": id_lead,
             "birth_date": birth,
             "sex": sex,
@@ -136,7 +123,7 @@ def build_side(
 class Listed:
     """Which spine rows already hold an ID-settled row of which listed feed (and period)."""
 
-    slot: np.ndarray  # per person row: its (feed, period) code, -1 for feeds not in people.LISTED_FEEDS
+    slot: np.ndarray  # per person row: its (feed, period) code, -1 for feeds not in LISTED_FEEDS
     slot_feed: np.ndarray  # per code: the feed
     held: np.ndarray  # sorted codes spine position * n_slots + slot that ID-settled rows hold
     count: np.ndarray  # how many rows hold each
@@ -148,11 +135,11 @@ class Listed:
 
 def build_listed(rows: pd.DataFrame, anchor: np.ndarray) -> Listed:
     """The slots ID-settled rows (anchor >= 0) hold at their anchors."""
-    feeds = rows["feed"].to_numpy(dtype=object)
-    listed = np.isin(feeds, list(people.LISTED_FEEDS))
-    by_period = np.isin(feeds, [f for f, column in people.LISTED_FEEDS.items() if column])
+    feeds: np.ndarray = rows["feed"].to_numpy(dtype=object)
+    listed = np.isin(feeds, list(LISTED_FEEDS))
+    by_period = np.isin(feeds, [f for f, column in LISTED_FEEDS.items() if column])
     period = rows["period"].to_numpy(dtype=object) if "period" in rows else np.full(len(rows), None)
-    keys = np.where(listed, feeds, None).astype(object)
+    keys = np.where(listed, feeds, None).astype(object)  # type: ignore[call-overload]  # numpy's stubs leave None out of ArrayLike
     keys[by_period] = feeds[by_period] + "|" + pd.Series(period[by_period], dtype=object).fillna("").to_numpy()
     slot, names = pd.factorize(keys, use_na_sentinel=True)
     slot_feed = np.array([name.split("|", 1)[0] for name in names], dtype=object)
@@ -173,9 +160,7 @@ def listed_levels(listed: Listed, rows: np.ndarray, spine: np.ndarray, settled: 
         count = count - 1
     levels = np.where(count > 0, 0, 1).astype(np.int8)
     feed = np.where(slot >= 0, listed.slot_feed[np.maximum(slot, 0)], None)
-    return {
-        people.listed_comparison(name): np.where(feed == name, levels, MISSING).astype(np.int8) for name in people.LISTED_FEEDS
-    }
+    return {people.listed_comparison(name): np.where(feed == name, levels, MISSING).astype(np.int8) for name in LISTED_FEEDS}
 
 
 def listed_u(listed: Listed, rows: np.ndarray, spine_size: int) -> dict[str, tuple[float, float]]:
@@ -188,7 +173,7 @@ def listed_u(listed: Listed, rows: np.ndarray, spine_size: int) -> dict[str, tup
     shares = holders[slot] / max(spine_size, 1)
     feeds = listed.slot_feed[slot]
     found = {}
-    for feed in people.LISTED_FEEDS:
+    for feed in LISTED_FEEDS:
         of_feed = shares[feeds == feed]
         if len(of_feed):
             taken = float(np.clip(of_feed.mean(), 1e-6, 1 - 1e-6))
@@ -222,7 +207,7 @@ def compare_pairs(
     return _mask(gamma, left["feed"].to_numpy(dtype=object)[a])
 
 
-def _smoothed(gamma: pd.DataFrame, name: str, n_levels: int, default: tuple, pseudo: float) -> np.ndarray:
+def _smoothed(gamma: pd.DataFrame, name: str, n_levels: int, default: Sequence[float] | np.ndarray, pseudo: float) -> np.ndarray:
     levels = gamma[name].to_numpy()
     counts = np.bincount(levels[levels >= 0], minlength=n_levels).astype(np.float64)
     counts += pseudo * np.asarray(default, dtype=np.float64)
@@ -234,11 +219,11 @@ def estimate_model(
     random: pd.DataFrame,
     candidates: pd.DataFrame,
     prior: float,
-    known_u: dict[str, tuple[float, ...]] | None = None,
+    known_u: Mapping[str, Sequence[float]] | None = None,
     top_u: dict[str, float] | None = None,
 ) -> FellegiSunter:
     """The night's model from gamma frames of ID-settled pairs, random pairs and candidate pairs
-    (matchers.people explains which estimate comes from where); λ = `prior`, fixed; `known_u`
+    (pipelines.link.people explains which estimate comes from where); λ = `prior`, fixed; `known_u`
     replaces the random-pair u of some comparisons; `top_u` the u of some comparisons' strongest
     level only (the other levels keep their proportions)."""
     model = FellegiSunter([ComparisonLevels(name, labels) for name, labels in people.comparison_levels()], prior=prior)
@@ -254,7 +239,7 @@ def estimate_model(
             u = np.asarray(u, dtype=np.float64).copy()
             u[:-1] *= (1.0 - top_u[name]) / u[:-1].sum()
             u[-1] = top_u[name]
-        m = people.DEFAULT_M[name]
+        m: Sequence[float] | np.ndarray = people.DEFAULT_M[name]
         if name in people.SETTLED_M:
             condition = people.SETTLED_M[name]
             chosen = settled if condition is None else settled[settled[condition].to_numpy() == tops[condition]]
@@ -296,7 +281,7 @@ class Scored:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _drop_forbidden(a: np.ndarray, b: np.ndarray, forbidden: set[tuple[int, int]]) -> np.ndarray:
+def _drop_forbidden(a: np.ndarray, b: np.ndarray, forbidden: AbstractSet[tuple[int, int]]) -> np.ndarray:
     if not forbidden:
         return np.ones(len(a), dtype=bool)
     width = np.int64(max(int(b.max(initial=0)) + 1, 1))
@@ -311,7 +296,7 @@ def score_candidates(
     random_left: pd.DataFrame,
     listed: Listed,
     prior: float,
-    forbidden: set[tuple[int, int]] = frozenset(),
+    forbidden: AbstractSet[tuple[int, int]] = frozenset(),
     top_u: dict[str, float] | None = None,
     right_only: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Scored:

@@ -1,8 +1,9 @@
 """The link stage: person rows → linkage → the night's base map, stored.
 
-`link_night` runs the stage for a night already ingested: it builds the person rows, links them
-(obeying every stored reviewer decision), builds the base map from tonight's clusters
-(pipelines.basemap) and stores links, review queue and model through pipelines.store.
+`link_night` runs the stage for a night already ingested: it reads each person-level snapshot
+once, builds the person rows and the base map's facts from it, links the rows (obeying every
+stored reviewer decision), builds the base map from tonight's clusters (pipelines.basemap) and
+stores links, review queue and model through pipelines.store.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pipelines import store
-from pipelines.basemap.build import build_base_map, load_facts
+from pipelines.basemap.build import build_base_map, build_facts
 from pipelines.errors import BiduiError
+from pipelines.link.person_rows import PersonSnapshots, load_person_snapshots
+from pipelines.results import StageResult, plain
 from pipelines.settings import Settings
 
-__all__ = ["STAGE_TEXT", "Linker", "default_linker", "link_night"]
+__all__ = ["STAGE_TEXT", "Linked", "Linker", "default_linker", "link_night"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -38,9 +40,9 @@ STAGE_TEXT = {
 
 @dataclass(frozen=True)
 class Linker:
-    """The linkage half of the stage: person rows for a night, and the linker over them."""
+    """The linkage half of the stage: person rows from the night's snapshots, and the linker over them."""
 
-    build_rows: Callable[[Any, Settings, dt.date], pd.DataFrame]
+    build_rows: Callable[[PersonSnapshots], pd.DataFrame]
     link: Callable[[pd.DataFrame, pd.DataFrame | None, Settings], Any]
 
 
@@ -58,10 +60,25 @@ def _decisions_for_linker(decisions: pd.DataFrame) -> pd.DataFrame | None:
     return decisions[["feed", "record_key", "candidate_feed", "candidate_key", "decision"]] if len(decisions) else None
 
 
+@dataclass
+class Linked(StageResult):
+    """What a night's linking did (also reports/<date>/link.json): counts, methods, seconds per step."""
+
+    delivery_date: str
+    seconds: dict[str, float]
+    counts: dict[str, int]
+    methods: dict[str, int] = field(default_factory=dict)
+    linker_stats: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, float | None] = field(default_factory=dict)
+    note: str | None = None  # why nothing was linked, on a night without person rows
+    total_seconds: float = 0.0
+    summary_file: str = ""
+
+
 def link_night(
     settings: Settings, delivery_date: str | dt.date, progress: Progress | None = None, linker: Linker | None = None
-) -> dict:
-    """Link one ingested night into the base map; returns a JSON-serialisable summary.
+) -> Linked:
+    """Link one ingested night into the base map.
 
     Linking the same night again with the same data and decisions changes nothing.
     """
@@ -81,19 +98,19 @@ def link_night(
         if progress:
             progress(f"{STAGE_TEXT[stage]}完成", fraction)
 
-    rows = linker.build_rows(engine, settings, day)
+    snapshots = load_person_snapshots(engine, day)
+    rows = linker.build_rows(snapshots)
+    facts = build_facts(snapshots.frames)
+    del snapshots
     lap("person_rows", 0.2)
-    summary: dict[str, Any] = {"delivery_date": day.isoformat(), "seconds": seconds}
     if rows.empty:
-        summary.update(counts={"rows": 0}, note="本晚没有可关联的人员记录")
-        return _finish(settings, day, summary)
+        return _finish(settings, Linked(day.isoformat(), seconds, counts={"rows": 0}, note="本晚没有可关联的人员记录"))
     decisions = store.load_review_decisions(engine)
     result = linker.link(rows, _decisions_for_linker(decisions), settings)
     lap("linking", 0.7)
     previous = store.load_previous_links(engine, day)
     next_number = store.load_next_person_number(engine)
     household_keys = store.load_household_keys(engine)
-    facts = load_facts(engine, day)
     lap("loading", 0.75)
     base = build_base_map(rows, result, previous, next_number, household_keys, facts, decisions)
     del previous, facts
@@ -101,30 +118,21 @@ def link_night(
     store.write_base_map(engine, day, base.links, base.persons, base.households, base.review, result.model)
     lap("writing", 1.0)
     methods = base.links["method"].value_counts().sort_index()
-    summary.update(
+    summary = Linked(
+        day.isoformat(),
+        seconds,
         counts=base.counts,
         methods={str(k): int(v) for k, v in methods.items()},
-        linker_stats=result.stats,
+        linker_stats=json.loads(json.dumps(result.stats, default=plain)),
         thresholds={k: result.model.get(k) for k in ("upper", "lower")},
     )
-    return _finish(settings, day, summary)
+    return _finish(settings, summary)
 
 
-def _plain(value: Any) -> Any:
-    """numpy values in the linker's stats as JSON values; anything else as its text."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value.item() if isinstance(value, np.generic) else str(value)
-
-
-def _finish(settings: Settings, day: dt.date, summary: dict) -> dict:
-    summary["total_seconds"] = round(sum(summary["seconds"].values()), 3)
-    out = settings.reports_dir / day.isoformat()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "link.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=_plain), encoding="utf-8")
-    tmp.replace(path)
-    summary["summary_file"] = str(path)
-    log.info("linked %s: %s", day, summary["counts"])
-    return json.loads(json.dumps(summary, default=_plain))
+def _finish(settings: Settings, summary: Linked) -> Linked:
+    summary.total_seconds = round(sum(summary.seconds.values()), 3)
+    path = settings.reports_dir / summary.delivery_date / "link.json"
+    summary.summary_file = str(path)
+    store.write_json(path, summary.to_dict())
+    log.info("linked %s: %s", summary.delivery_date, summary.counts)
+    return summary

@@ -1,71 +1,104 @@
-"""The whole night in one process, in the order the Airflow DAG runs it."""
+"""The whole night in one process, in the order the Airflow DAG runs it.
+
+`STAGES` is that order, once: the DAG's tasks are tested against it, `run_night` follows it, and the
+evaluators and CLI commands that need only the first stages stop the same chain early (`until`).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from pipelines.clues.stage import run_clue_night
+from pipelines.clues.stage import ClueNight, run_clue_night
 from pipelines.errors import BiduiError
-from pipelines.ingest.delivery import ingest_delivery
-from pipelines.link.stage import link_night
+from pipelines.ingest.delivery import Ingested, ingest_delivery
+from pipelines.link.stage import Linked, link_night
+from pipelines.results import StageResult
 from pipelines.settings import Settings
-from pipelines.validate.stage import finish_validation, validate_feed
+from pipelines.validate.stage import FeedValidation, ValidationReport, finish_validation, validate_feed
 
-__all__ = ["run_night"]
+__all__ = ["STAGES", "Night", "run_night", "validate_night"]
 
 log = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+T = TypeVar("T")
+
+# The night's stages in order; the DAG has one task per stage (validate and ledger mapped).
+STAGES = ("ingest", "validate", "report", "link", "clues", "ledger")
+
+
+@dataclass
+class Night(StageResult):
+    """One night run in one process. A failure of linking or of the rules comes back as Chinese text
+    in `link_error` / `clue_error`, after the validation report has been written."""
+
+    ingest: Ingested
+    checks: list[FeedValidation] = field(default_factory=list)
+    report: ValidationReport | None = None
+    link: Linked | None = None
+    link_error: str | None = None
+    clues: ClueNight | None = None
+    clue_error: str | None = None
+
+
+def validate_night(
+    settings: Settings, delivery_date: str, feeds: Iterable[str], progress: Progress | None = None
+) -> tuple[list[FeedValidation], ValidationReport]:
+    """validate every feed given, then write the night's report (the DAG's validate → report)."""
+    feeds = list(feeds)
+    checks = []
+    for index, feed in enumerate(feeds):
+        if progress:
+            progress(f"检查 {feed}", index / max(len(feeds), 1))
+        checks.append(validate_feed(settings, delivery_date, feed))
+    return checks, finish_validation(settings, delivery_date)
 
 
 def run_night(
     settings: Settings,
     delivery_dir: Path,
-    progress: Callable[[str, float], None] | None = None,
+    progress: Progress | None = None,
     release: Iterable[str] = (),
-) -> dict:
+    until: str = "clues",
+) -> Night:
     """ingest → validate every feed → report → link into the base map → rules → clues.
 
+    `until` stops after that stage ("report" for a night whose linker is to be judged on its own).
     The validation report is written before linking, so a night whose linking fails still has its
-    report; the failure comes back as `link_error` (Chinese text) with `link` None, and no rule
-    runs on a base map that is not tonight's. Likewise a failure of the rules or clues comes back
-    as `clue_error`. `release`: rules let through the circuit breaker tonight.
+    report, and no rule runs on a base map that is not tonight's. `release`: rules let through the
+    circuit breaker tonight. Ledgers are issued per county by the DAG or `bidui ledgers issue`.
     """
-    summary = ingest_delivery(settings, delivery_dir, progress=progress)
-    feeds = summary["feeds_to_validate"]
-    checks = []
-    for index, feed in enumerate(feeds):
-        if progress:
-            progress(f"检查 {feed}", index / max(len(feeds), 1))
-        checks.append(validate_feed(settings, summary["delivery_date"], feed))
-    report = finish_validation(settings, summary["delivery_date"])
-    linked, link_error = None, None
-    try:
-        linked = link_night(settings, summary["delivery_date"], progress=progress)
-    except BiduiError as exc:
-        link_error = str(exc)
-    except Exception as exc:  # the report is out; say what broke instead of losing the night's summary
-        log.exception("linking %s failed", summary["delivery_date"])
-        link_error = f"{type(exc).__name__}: {exc}"
-    clues, clue_error = None, None
-    if link_error is None:
-        try:
-            clues = run_clue_night(settings, summary["delivery_date"], release=release, progress=progress)
-        except BiduiError as exc:
-            clue_error = str(exc)
-        except Exception as exc:
-            log.exception("rules and clues of %s failed", summary["delivery_date"])
-            clue_error = f"{type(exc).__name__}: {exc}"
+    if until not in STAGES[2:5]:
+        raise ValueError(f"run_night stops after report, link or clues, not {until!r}")
+    ingested = ingest_delivery(settings, delivery_dir, progress=progress)
+    day = ingested.delivery_date
+    checks, report = validate_night(settings, day, ingested.feeds_to_validate, progress)
+    night = Night(ingested, checks, report)
+    if until == "report":
+        return night
+    night.link, night.link_error = _guarded(lambda: link_night(settings, day, progress=progress), f"linking {day}")
+    if until == "link":
+        return night
+    if night.link_error is None:
+        night.clues, night.clue_error = _guarded(
+            lambda: run_clue_night(settings, day, release=release, progress=progress), f"rules and clues of {day}"
+        )
     else:
-        clue_error = "关联失败，今晚未运行问题线索规则"
+        night.clue_error = "关联失败，今晚未运行问题线索规则"
     if progress:
         progress("完成", 1.0)
-    return {
-        "ingest": summary,
-        "checks": checks,
-        "report": report,
-        "link": linked,
-        "link_error": link_error,
-        "clues": clues,
-        "clue_error": clue_error,
-    }
+    return night
+
+
+def _guarded(step: Callable[[], T], what: str) -> tuple[T | None, str | None]:
+    """Run `step`; a failure becomes its Chinese text instead of losing the night's summary."""
+    try:
+        return step(), None
+    except BiduiError as exc:
+        return None, str(exc)
+    except Exception as exc:  # the report is out; say what broke
+        log.exception("%s failed", what)
+        return None, f"{type(exc).__name__}: {exc}"

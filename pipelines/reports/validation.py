@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
-from string import Template
 
 import pandas as pd
 
+from pipelines import store
+from pipelines.access.scope import mask_id
 from pipelines.catalog.feeds import load_feeds
+from pipelines.reports.render import render
+from pipelines.store.snapshots import FINDING_COLUMNS
 
 __all__ = [
     "CHECK_TEXT",
@@ -21,14 +21,11 @@ __all__ = [
     "build_findings_csv",
     "build_report_html",
     "build_report_json",
-    "mask_id",
     "status_text",
     "write_validation_report",
 ]
 
-TEMPLATE = Path(__file__).parent / "templates" / "validation.html"
 SAMPLE_PER_FEED = 200
-FINDING_KEYS = ["feed", "record_key", "row_no", "field", "check", "severity", "value", "message"]
 CSV_HEADERS = {
     "feed": "数据项",
     "record_key": "记录编号",
@@ -72,16 +69,6 @@ CHECK_TEXT = {
 }
 
 
-def mask_id(value: object) -> object:
-    """An ID number shown as its first 6 and last 4 characters; short values are hidden whole."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return value
-    text = str(value)
-    if not text:
-        return text
-    return f"{text[:6]}********{text[-4:]}" if len(text) > 10 else "********"
-
-
 def status_text(feed: dict) -> str:
     """The Chinese status line of one feed, naming the snapshot the night falls back on."""
     status, message, effective = feed.get("status"), feed.get("message"), feed.get("effective_date")
@@ -112,14 +99,14 @@ def _id_fields(findings: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def _masked(findings: pd.DataFrame, id_fields: set[tuple[str, str]]) -> pd.DataFrame:
-    """Findings with ID values masked (the mask_id rule, vectorised), in the value and wherever the
+    """Findings with ID values masked (pipelines.access.scope.mask_id), in the value and wherever the
     message repeats them."""
     out = findings.copy()
     pairs = pd.MultiIndex.from_arrays([out["feed"].astype(str), out["field"].astype(str)])
     flagged = pairs.isin(list(id_fields)) & out["value"].notna().to_numpy() & (out["value"] != "").to_numpy()
     if flagged.any():
         raw = out.loc[flagged, "value"].astype(str)
-        masked = (raw.str[:6] + "********" + raw.str[-4:]).where(raw.str.len() > 10, "********")
+        masked = raw.map(mask_id)
         out.loc[flagged, "message"] = [
             m.replace(r, k) if isinstance(m, str) else m for m, r, k in zip(out.loc[flagged, "message"], raw, masked)
         ]
@@ -129,8 +116,8 @@ def _masked(findings: pd.DataFrame, id_fields: set[tuple[str, str]]) -> pd.DataF
 
 def _normalised(findings: pd.DataFrame | None) -> pd.DataFrame:
     if findings is None or findings.empty:
-        return pd.DataFrame(columns=FINDING_KEYS, dtype=object)
-    body = findings.reindex(columns=FINDING_KEYS).astype(object)
+        return pd.DataFrame(columns=FINDING_COLUMNS, dtype=object)
+    body = findings.reindex(columns=FINDING_COLUMNS).astype(object)
     return body.where(body.notna(), None).reset_index(drop=True)
 
 
@@ -153,7 +140,7 @@ def build_report_json(delivery_date: str, feeds: list[dict], findings: pd.DataFr
     """The machine-readable report: the feeds as given, counts per feed × check × severity, every finding."""
     body = _normalised(findings)
     records = [
-        {k: (int(v) if k == "row_no" and v is not None else v) for k, v in zip(FINDING_KEYS, row)}
+        {k: (int(v) if k == "row_no" and v is not None else v) for k, v in zip(FINDING_COLUMNS, row)}
         for row in body.itertuples(index=False, name=None)
     ]
     document = {"delivery_date": delivery_date, "feeds": feeds, "counts": _counts(body), "findings": records}
@@ -188,65 +175,48 @@ def build_findings_csv(findings: pd.DataFrame) -> str:
     return table.to_csv(index=False, lineterminator="\r\n")
 
 
-def _e(value: object) -> str:
-    return "" if value is None else html.escape(str(value))
+def _summary_rows(feeds: list[dict], errors: dict[str, int], warnings: dict[str, int]) -> list[dict]:
+    def shown(value: object) -> object:
+        return "-" if value is None or value == "" else value
+
+    return [
+        {
+            "css": f"status-{feed.get('status')}",
+            "title": feed.get("title") or feed.get("feed"),
+            "status": status_text(feed),
+            "source_file": shown(feed.get("source_file")),
+            "encoding": shown(feed.get("encoding")),
+            "rows": shown(feed.get("rows")),
+            "bad_rows": shown(feed.get("bad_rows")),
+            "errors": errors.get(feed.get("feed", ""), 0),
+            "warnings": warnings.get(feed.get("feed", ""), 0),
+            "effective_date": shown(feed.get("effective_date")),
+        }
+        for feed in feeds
+    ]
 
 
-def _table(head: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
-    """An HTML table from already-escaped cells."""
-    out = ["<table>", "<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
-    for i, row in enumerate(rows):
-        css = f' class="{classes[i]}"' if classes else ""
-        out.append(f"<tr{css}>" + "".join(row) + "</tr>")
-    out.append("</table>")
-    return "\n".join(out)
+def _count_rows(findings: pd.DataFrame, titles: dict[str, str]) -> list[dict]:
+    return [
+        {
+            "feed": titles.get(feed, feed),
+            "check": check,
+            "check_text": CHECK_TEXT.get(check, check),
+            "severity": severity,
+            "severity_text": SEVERITY_TEXT.get(severity, severity),
+            "count": n,
+        }
+        for feed, checks in _counts(findings).items()
+        for check, by_severity in checks.items()
+        for severity, n in by_severity.items()
+    ]
 
 
-def _summary_section(feeds: list[dict], errors: dict[str, int], warnings: dict[str, int]) -> str:
-    rows, classes = [], []
-    for feed in feeds:
-        name = feed.get("feed")
-        rows.append(
-            [
-                f"<td>{_e(feed.get('title') or name)}</td>",
-                f'<td class="status">{_e(status_text(feed))}</td>',
-                f"<td>{_e(feed.get('source_file') or '-')}</td>",
-                f"<td>{_e(feed.get('encoding') or '-')}</td>",
-                f'<td class="num">{_e(feed.get("rows") if feed.get("rows") is not None else "-")}</td>',
-                f'<td class="num">{_e(feed.get("bad_rows") if feed.get("bad_rows") is not None else "-")}</td>',
-                f'<td class="num">{errors.get(name, 0)}</td>',
-                f'<td class="num">{warnings.get(name, 0)}</td>',
-                f"<td>{_e(feed.get('effective_date') or '-')}</td>",
-            ]
-        )
-        classes.append(f"status-{_e(feed.get('status'))}")
-    head = ["数据项", "状态", "文件", "编码", "行数", "有错误的行", "错误", "警告", "本次使用的数据日期"]
-    return "<h2>各数据项接收情况</h2>\n" + _table(head, rows, classes)
-
-
-def _counts_section(findings: pd.DataFrame, titles: dict[str, str]) -> str:
-    if findings.empty:
-        return "<h2>问题统计</h2>\n<p>本次未发现问题。</p>"
-    rows = []
-    for feed, checks in _counts(findings).items():
-        for check, by_severity in checks.items():
-            for severity, n in by_severity.items():
-                rows.append(
-                    [
-                        f"<td>{_e(titles.get(feed, feed))}</td>",
-                        f"<td>{_e(CHECK_TEXT.get(check, check))}（{_e(check)}）</td>",
-                        f'<td class="{_e(severity)}">{_e(SEVERITY_TEXT.get(severity, severity))}</td>',
-                        f'<td class="num">{n}</td>',
-                    ]
-                )
-    return "<h2>问题统计（数据项 × 检查）</h2>\n" + _table(["数据项", "检查", "严重程度", "条数"], rows)
-
-
-def _samples_section(
+def _samples(
     findings: pd.DataFrame, feed_order: list[str], titles: dict[str, str], headers: dict[tuple[str, str], str]
-) -> str:
-    parts = ["<h2>问题示例</h2>"]
+) -> list[dict]:
     present = list(dict.fromkeys([f for f in feed_order if f in set(findings["feed"])] + list(findings["feed"].unique())))
+    samples = []
     for feed in present:
         rows_of_feed = findings[findings["feed"] == feed]
         # Errors first: they decide what the night can use.
@@ -255,25 +225,20 @@ def _samples_section(
         )
         sample = ordered.head(SAMPLE_PER_FEED)
         rows = [
-            [
-                f'<td class="num">{_e(r.row_no)}</td>',
-                f"<td>{_e(r.record_key)}</td>",
-                f"<td>{_e(headers.get((feed, r.field), r.field))}</td>",
-                f"<td>{_e(CHECK_TEXT.get(r.check, r.check))}</td>",
-                f'<td class="{_e(r.severity)}">{_e(SEVERITY_TEXT.get(r.severity, r.severity))}</td>',
-                f"<td>{_e(r.value)}</td>",
-                f"<td>{_e(r.message)}</td>",
-            ]
+            {
+                "row_no": r.row_no,
+                "record_key": r.record_key,
+                "field": headers.get((feed, r.field), r.field),
+                "check": CHECK_TEXT.get(r.check, r.check),
+                "severity": r.severity,
+                "severity_text": SEVERITY_TEXT.get(r.severity, r.severity),
+                "value": r.value,
+                "message": r.message,
+            }
             for r in sample.itertuples(index=False)
         ]
-        note = f'<p class="note">共 {len(rows_of_feed)} 条，以下列出前 {len(sample)} 条（错误在前）；全部明细见 validation_findings.csv。</p>'
-        parts.append(
-            f"<h3>{_e(titles.get(feed, feed))}</h3>\n{note}\n"
-            + _table(["行号", "记录编号", "字段", "检查", "严重程度", "原值", "说明"], rows)
-        )
-    if len(parts) == 1:
-        parts.append("<p>本次未发现问题。</p>")
-    return "\n".join(parts)
+        samples.append({"title": titles.get(feed, feed), "total": len(rows_of_feed), "shown": len(sample), "rows": rows})
+    return samples
 
 
 def build_report_html(delivery_date: str, feeds: list[dict], findings: pd.DataFrame) -> str:
@@ -284,32 +249,15 @@ def build_report_html(delivery_date: str, feeds: list[dict], findings: pd.DataFr
     titles.update({f["feed"]: f["title"] for f in feeds if f.get("title")})
     errors = body[body["severity"] == "error"].groupby("feed").size().to_dict()
     warnings = body[body["severity"] == "warning"].groupby("feed").size().to_dict()
-    sections = [
-        _summary_section(feeds, errors, warnings),
-        _counts_section(body, titles),
-        _samples_section(body, [f["feed"] for f in feeds], titles, headers),
-    ]
-    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        title=_e(f"数据校验报告（{delivery_date}）"),
-        delivery_date=_e(delivery_date),
-        generated_at=_e(dt.datetime.now().strftime("%Y-%m-%d %H:%M")),
-        body="\n".join(sections),
+    return render(
+        "validation.html",
+        title=f"数据校验报告（{delivery_date}）",
+        delivery_date=delivery_date,
+        generated_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        feeds=_summary_rows(feeds, errors, warnings),
+        counts=_count_rows(body, titles),
+        samples=_samples(body, [f["feed"] for f in feeds], titles, headers),
     )
-
-
-def _stage(path: Path, data: bytes) -> Path:
-    """`data` in a temporary file beside `path`, flushed to disk."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(temp, 0o644)  # mkstemp makes files private; the report is meant to be shared
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return Path(temp)
 
 
 def write_validation_report(delivery_date: str, feeds: list[dict], findings: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
@@ -326,15 +274,7 @@ def write_validation_report(delivery_date: str, feeds: list[dict], findings: pd.
         # The BOM is how Excel recognises UTF-8 when a CSV is double-clicked.
         "csv": ("validation_findings.csv", build_findings_csv(findings).encode("utf-8-sig")),
     }
-    staged: dict[str, Path] = {}
-    try:
-        for kind, (name, data) in contents.items():
-            staged[kind] = _stage(out_dir / name, data)
-        paths = {}
-        for kind, (name, _) in contents.items():
-            os.replace(staged.pop(kind), out_dir / name)
-            paths[kind] = out_dir / name
-    finally:
-        for temp in staged.values():
-            temp.unlink(missing_ok=True)
-    return paths
+    with store.staged_files() as stage:
+        for name, data in contents.values():
+            stage(out_dir / name).write_bytes(data)
+    return {kind: out_dir / name for kind, (name, _) in contents.items()}

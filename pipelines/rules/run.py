@@ -29,27 +29,13 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from pipelines import store
-from pipelines.catalog.feeds import load_feeds
+from pipelines.catalog.feeds import ROW_SOURCES, load_feeds
 from pipelines.errors import BiduiError
-from pipelines.link.person_rows import ROW_SOURCES
 from pipelines.rules.views import NightViews, open_night_views
 from pipelines.settings import Settings
 from pipelines.store.tables import feed_tables, links
 
-__all__ = [
-    "CATEGORIES",
-    "DEFAULT_RULES_DIR",
-    "FIRED_COLUMNS",
-    "OUTPUT_COLUMNS",
-    "SUBJECTS",
-    "Helper",
-    "Rule",
-    "RuleRun",
-    "load_helpers",
-    "load_rules",
-    "parse_header",
-    "run_rules",
-]
+__all__ = ["DEFAULT_RULES_DIR", "FIRED_COLUMNS", "SUBJECTS", "Rule", "RuleRun", "load_rules", "run_rules"]
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "sql" / "rules"
 CATEGORIES = ("错评", "漏评", "错退", "三保障", "数据质量")
@@ -356,7 +342,7 @@ def _night_has_links(engine: Engine, day: dt.date) -> bool:
                 select(func.count()).select_from(
                     select(links.c.record_key).where(links.c.delivery_date == day).limit(1).subquery()
                 )
-            ).scalar()
+            ).scalar_one()
             > 0
         )
 
@@ -393,7 +379,8 @@ def run_rules(
                 "message": f"缺少数据源，截至 {day} 从未交付：{'、'.join(absent)}，本规则未运行",
             }
     frames = []
-    with open_night_views(engine, day, snapshots, runnable) as night:
+    delivered = {feed: snapshot for feed, snapshot in snapshots.items() if snapshot is not None}
+    with open_night_views(engine, day, delivered, runnable) as night:
         for index, rule in enumerate(runnable):
             if progress:
                 progress(f"规则 {rule.code} {rule.name}", index / max(len(runnable), 1))

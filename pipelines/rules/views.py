@@ -26,16 +26,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from pipelines.link.person_rows import ROW_SOURCES
+from pipelines.catalog.feeds import ROW_SOURCES, record_key
 from pipelines.standardise.ids import standardise_ids
 from pipelines.standardise.names import normalise_name
 from pipelines.store.bulk import bulk_insert
-from pipelines.store.tables import feed_tables
 
 if TYPE_CHECKING:
     from pipelines.rules.run import Rule
 
-__all__ = ["POVERTY_LINES_FILE", "NightViews", "load_poverty_lines", "night_parameters", "open_night_views"]
+__all__ = ["NightViews", "night_parameters", "open_night_views"]
 
 POVERTY_LINES_FILE = Path(__file__).resolve().parents[2] / "seeds" / "poverty_lines.csv"
 _FIRST_YEAR = 1949
@@ -84,7 +83,8 @@ class NightViews:
         """The rule's rows, columns lower-cased."""
         try:
             result = self.conn.execute(text(rule.sql), night_parameters(self.day, rule.age_ranges))
-            frame = pd.DataFrame(result.fetchall(), columns=[c.lower() for c in result.keys()])
+            # A Result, not a dict: iterating it would fetch the rows, hence .keys().
+            frame = pd.DataFrame(result.fetchall(), columns=[c.lower() for c in result.keys()])  # noqa: SIM118
         finally:
             self.conn.rollback()
         return frame
@@ -110,8 +110,7 @@ class NightViews:
             {"snapshot": snapshot.isoformat()},
         )
         self.created.append(("table", name))
-        key = feed_tables[feed].columns[2].name  # delivery_date, row_no, then the record key
-        self._execute(f'create index ix_{name}_key on {name} ("{key}")')
+        self._execute(f'create index ix_{name}_key on {name} ("{record_key(feed)}")')
         self._analyze(name)
 
     def links_table(self) -> None:
@@ -140,7 +139,9 @@ class NightViews:
 
     def standardised_table(self, feed: str) -> None:
         source = next(s for s in ROW_SOURCES if s.feed == feed)
-        cursor = self.conn.connection.driver_connection.cursor()
+        driver = self.conn.connection.driver_connection
+        assert driver is not None  # None only once the connection is closed or invalidated
+        cursor = driver.cursor()
         cursor.execute(f'select "{source.key}", "{source.id_number}", "{source.name}" from cur_{feed}')
         raw = pd.DataFrame(cursor.fetchall(), columns=["record_key", "id_raw", "name"])
         cursor.close()
@@ -194,11 +195,9 @@ class NightViews:
 
 
 @contextlib.contextmanager
-def open_night_views(
-    engine: Engine, day: dt.date, snapshots: dict[str, dt.date | None], rules: list[Rule]
-) -> Iterator[NightViews]:
-    """Build the views `rules` need for night `day` (snapshots: feed → effective date), yield
-    them, and drop them whatever happens."""
+def open_night_views(engine: Engine, day: dt.date, snapshots: dict[str, dt.date], rules: list[Rule]) -> Iterator[NightViews]:
+    """Build the views `rules` need for night `day` (snapshots: feed → effective date, for every
+    feed the rules read), yield them, and drop them whatever happens."""
     with engine.connect() as conn:
         night = NightViews(conn, day)
         try:

@@ -10,11 +10,13 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_YEAR", "MIN_YEAR", "parse_date", "parse_dates", "parse_year"]
+__all__ = ["MIN_READABLE_YEAR", "parse_date", "parse_dates", "parse_year"]
 
-# Outside these years a "date" in these feeds is a typo (0217, 2917), not a date.
-MIN_YEAR = 1900
-MAX_YEAR = 2199
+# The years a delivered date or year can be read in at all: outside them it is a typo (0217, 2917),
+# not a date. Whether a readable year is plausible for its field is the suites' business
+# (expectations.common.MIN_EVENT_YEAR, MIN_DATE).
+MIN_READABLE_YEAR = 1900
+MAX_READABLE_YEAR = 2199
 
 # Excel's day 0; 1900-03-01 onwards the 1900 leap-year bug is absorbed by starting on the 30th.
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -42,7 +44,7 @@ def _is_empty(value: object) -> bool:
 
 
 def _make(year: int, month: int, day: int) -> dt.date | None:
-    if not MIN_YEAR <= year <= MAX_YEAR:
+    if not MIN_READABLE_YEAR <= year <= MAX_READABLE_YEAR:
         return None
     try:
         return dt.date(year, month, day)
@@ -129,13 +131,13 @@ def parse_year(value: object) -> str | None:
         return None
     if isinstance(value, int | np.integer | float | np.floating) and float(value).is_integer():
         year = int(value)
-        if MIN_YEAR <= year <= MAX_YEAR:
+        if MIN_READABLE_YEAR <= year <= MAX_READABLE_YEAR:
             return str(year)
     if isinstance(value, str):
         text = unicodedata.normalize("NFKC", value).strip()
         match = _YEAR.fullmatch(text)
         if match:
             year = int(match.group(1))
-            return str(year) if MIN_YEAR <= year <= MAX_YEAR else None
+            return str(year) if MIN_READABLE_YEAR <= year <= MAX_READABLE_YEAR else None
     parsed = parse_date(value)
     return None if parsed is None else str(parsed.year)

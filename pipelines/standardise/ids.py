@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "CHECK_CHARS",
     "STATUSES",
-    "WEIGHTS",
     "birth_date_from_id",
     "check_digit",
     "check_digits",

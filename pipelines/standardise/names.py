@@ -10,15 +10,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "MIDDLE_DOT",
-    "SURNAME_READINGS",
-    "initials_key",
-    "normalise_name",
-    "pinyin_key",
-    "pinyin_syllables",
-    "standardise_names",
-]
+__all__ = ["initials_key", "normalise_name", "pinyin_key", "standardise_names"]
 
 MIDDLE_DOT = "\u00b7"
 

@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.catalog.feeds import FeedSpec, FieldSpec, normalise_enum
 from pipelines.standardise.dates import parse_dates
 
-__all__ = ["normalise_frame", "normalise_number", "normalise_region", "normalise_year"]
+__all__ = ["normalise_frame"]
 
 _YEAR = re.compile(r"^(\d{4})(?:\.0+|年度?|年)?$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")

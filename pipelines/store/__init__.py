@@ -27,6 +27,7 @@ from pipelines.store.basemap import (
     write_review_decision,
 )
 from pipelines.store.bulk import bulk_insert, raw_frame, upsert_newest
+from pipelines.store.files import staged_files, write_bytes, write_excel_csv, write_json
 from pipelines.store.snapshots import (
     connect,
     effective_date,
@@ -78,10 +79,14 @@ __all__ = [
     "record_delivery",
     "region_reference_is_empty",
     "replace_region_reference",
+    "staged_files",
     "upsert_newest",
     "write_base_map",
+    "write_bytes",
+    "write_excel_csv",
     "write_feed_load",
     "write_findings",
+    "write_json",
     "write_review_decision",
     "write_snapshot",
 ]

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, and_, delete, func, or_, select, update
 
+from pipelines.catalog.feeds import record_key
 from pipelines.store.bulk import bulk_insert, raw_frame, upsert_newest
 from pipelines.store.snapshots import effective_date
 from pipelines.store.tables import (
@@ -27,6 +28,7 @@ from pipelines.store.tables import (
     review_decisions,
     review_queue,
 )
+from pipelines.store.upsert import upsert
 
 __all__ = [
     "HOUSEHOLD_COLUMNS",
@@ -51,6 +53,7 @@ __all__ = [
     "write_review_decision",
 ]
 
+# A stored link and review-queue row (the linker's own frames: pipelines.link.linker).
 LINK_COLUMNS = [
     "feed",
     "record_key",
@@ -120,9 +123,8 @@ def write_base_map(
         bulk_insert(conn, "links", ["delivery_date", *LINK_COLUMNS], link_rows.assign(delivery_date=iso))
         conn.execute(delete(review_queue).where(review_queue.c.delivery_date == day))
         bulk_insert(conn, "review_queue", ["delivery_date", *REVIEW_COLUMNS], review_rows.assign(delivery_date=iso))
-        conn.execute(delete(linkage_models).where(linkage_models.c.delivery_date == day))
         stored = json.dumps(model, ensure_ascii=False, sort_keys=True, default=_json_value)
-        conn.execute(insert(linkage_models).values(delivery_date=day, model=stored))
+        upsert(conn, linkage_models, {"delivery_date": day, "model": stored})
         upsert_newest(conn, persons, "person_id", person_rows.assign(first_seen=iso, last_seen=iso))
         upsert_newest(conn, households, "household_code", household_rows.assign(first_seen=iso, last_seen=iso))
 
@@ -219,7 +221,7 @@ def load_households(engine: Engine) -> pd.DataFrame:
 def load_snapshot_fields(engine: Engine, feed: str, day: dt.date, fields: list[str]) -> pd.DataFrame:
     """record_key plus some fields of a feed's effective snapshot for the night (empty when none)."""
     table = feed_table(feed)
-    key = next(c.name for c in table.columns if c.name not in ("delivery_date", "row_no"))
+    key = record_key(feed)
     columns = ["record_key", *fields]
     snapshot = effective_date(engine, feed, day)
     if snapshot is None:
@@ -316,19 +318,12 @@ def write_review_decision(
     pair decided in the review queue."""
     decided_at = decided_at or dt.datetime.now().replace(microsecond=0)
     values = dict(decision=decision, decided_by=decided_by, decided_at=decided_at)
-    forward = _pair(review_decisions, feed, record_key, candidate_feed, candidate_key)
+    pair = dict(feed=feed, record_key=record_key, candidate_feed=candidate_feed, candidate_key=candidate_key)
     backward = _pair(review_decisions, candidate_feed, candidate_key, feed, record_key)
     with engine.begin() as conn:
-        for condition in (forward, backward):
-            if conn.execute(select(func.count()).select_from(review_decisions).where(condition)).scalar():
-                conn.execute(update(review_decisions).where(condition).values(**values))
-                break
-        else:
-            conn.execute(
-                insert(review_decisions).values(
-                    feed=feed, record_key=record_key, candidate_feed=candidate_feed, candidate_key=candidate_key, **values
-                )
-            )
+        # A decision stored the other way round is changed where it is; otherwise this way round.
+        if not conn.execute(update(review_decisions).where(backward).values(**values)).rowcount:
+            upsert(conn, review_decisions, {**pair, **values})
         for condition in (
             _pair(review_queue, feed, record_key, candidate_feed, candidate_key),
             _pair(review_queue, candidate_feed, candidate_key, feed, record_key),

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table, text
+from sqlalchemy import Column, ColumnElement, MetaData, Table, bindparam, case, func, select
+
+from pipelines.store.upsert import dialect_insert
 
 __all__ = ["bulk_insert", "raw_frame", "upsert_newest"]
 
@@ -63,30 +66,38 @@ def upsert_newest(conn, table: Table, key: str, body: pd.DataFrame) -> None:
     if body.empty:
         return
     columns = [c.name for c in table.columns]
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    postgres = conn.dialect.name == "postgresql"
-    least, greatest = ("least", "greatest") if postgres else ("min", "max")
-    newer = f'excluded."last_seen" >= "{table.name}"."last_seen"'
-    sets = [
-        f'"{c}" = case when {newer} then excluded."{c}" else "{table.name}"."{c}" end'
-        for c in columns
-        if c not in (key, "first_seen", "last_seen")
-    ]
-    sets.append(f'"first_seen" = {least}("{table.name}"."first_seen", excluded."first_seen")')
-    sets.append(f'"last_seen" = {greatest}("{table.name}"."last_seen", excluded."last_seen")')
-    conflict = f'on conflict ("{key}") do update set {", ".join(sets)}'
-    if postgres:
+    if conn.dialect.name == "postgresql":
         # COPY into a staging table, then one set-based upsert.
-        stage = f"stage_{table.name}"
-        conn.execute(text(f'create temp table "{stage}" (like "{table.name}") on commit drop'))
-        bulk_insert(conn, stage, columns, body[columns])
-        conn.execute(text(f'insert into "{table.name}" ({quoted}) select {quoted} from "{stage}" {conflict}'))
+        stage = Table(
+            f"stage_{table.name}",
+            MetaData(),
+            *(Column(c.name, c.type) for c in table.columns),
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DROP",
+        )
+        stage.create(conn)
+        bulk_insert(conn, stage.name, columns, body[columns])
+        conn.execute(_newest_wins(conn, dialect_insert(conn, table).from_select(columns, select(*stage.c)), table, key))
         return
     # SQLite: executemany of the upsert itself is faster than staging (one pass over the rows).
-    placeholders = ", ".join("?" for _ in columns)
-    conn.connection.driver_connection.cursor().executemany(
-        f'insert into "{table.name}" ({quoted}) values ({placeholders}) {conflict}', _tuples(body[columns])
-    )
+    statement = _newest_wins(conn, dialect_insert(conn, table).values({c: bindparam(c) for c in columns}), table, key)
+    compiled = statement.compile(dialect=conn.dialect)
+    order = list(compiled.positiontup)
+    conn.connection.driver_connection.cursor().executemany(str(compiled), _tuples(body[order]))
+
+
+def _newest_wins(conn, statement, table: Table, key: str):
+    """`statement` (the dialect's insert) with the upsert_newest conflict rule. Every right-hand side
+    reads the stored row as it was before the update, last_seen included."""
+    stored, incoming = table.c, statement.excluded
+    newer = incoming.last_seen >= stored.last_seen
+    least, greatest = (func.least, func.greatest) if conn.dialect.name == "postgresql" else (func.min, func.max)
+    values: dict[str, ColumnElement[Any]] = {
+        c.name: case((newer, incoming[c.name]), else_=c) for c in stored if c.name not in (key, "first_seen", "last_seen")
+    }
+    values["first_seen"] = least(stored.first_seen, incoming.first_seen)
+    values["last_seen"] = greatest(stored.last_seen, incoming.last_seen)
+    return statement.on_conflict_do_update(index_elements=[key], set_=values)
 
 
 def raw_frame(conn, statement, columns: list[str]) -> pd.DataFrame:

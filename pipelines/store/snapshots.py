@@ -7,13 +7,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 
 from pipelines.settings import Settings
-from pipelines.store.bulk import bulk_insert
+from pipelines.store.bulk import bulk_insert, raw_frame
 from pipelines.store.tables import deliveries, feed_loads, feed_table, findings, region_reference
+from pipelines.store.upsert import upsert
 
 __all__ = [
+    "FINDING_COLUMNS",
     "connect",
     "effective_date",
     "get_feed_load",
@@ -32,7 +34,8 @@ __all__ = [
 ]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-FINDING_COLUMNS = ["row_no", "record_key", "field", "check", "severity", "value", "message"]
+# A finding, as validation makes it, the store keeps it (with its night and stage) and reports show it.
+FINDING_COLUMNS = ["feed", "record_key", "row_no", "field", "check", "severity", "value", "message"]
 
 
 @lru_cache(maxsize=4)
@@ -86,11 +89,9 @@ def migrate(engine: Engine) -> None:
 
 def record_delivery(engine: Engine, delivery_date: dt.date, source_dir: str) -> None:
     """Note a night's delivery once; ingesting it again keeps the first record."""
+    row = {"delivery_date": delivery_date, "source_dir": source_dir, "ingested_at": dt.datetime.now()}
     with engine.begin() as conn:
-        known = conn.execute(select(deliveries.c.delivery_date).where(deliveries.c.delivery_date == delivery_date))
-        if known.first():
-            return
-        conn.execute(insert(deliveries).values(delivery_date=delivery_date, source_dir=source_dir, ingested_at=dt.datetime.now()))
+        upsert(conn, deliveries, row, update=())
 
 
 def write_feed_load(engine: Engine, delivery_date: dt.date, feed: str, **values) -> None:
@@ -100,11 +101,8 @@ def write_feed_load(engine: Engine, delivery_date: dt.date, feed: str, **values)
 
 
 def _upsert_feed_load(conn, delivery_date: dt.date, feed: str, values: dict) -> None:
-    key = (feed_loads.c.delivery_date == delivery_date) & (feed_loads.c.feed == feed)
-    if conn.execute(select(func.count()).select_from(feed_loads).where(key)).scalar():
-        conn.execute(update(feed_loads).where(key).values(**values))
-    else:
-        conn.execute(insert(feed_loads).values(delivery_date=delivery_date, feed=feed, **values))
+    # A stored load keeps the columns this write does not name.
+    upsert(conn, feed_loads, {"delivery_date": delivery_date, "feed": feed, **values})
 
 
 def get_feed_load(engine: Engine, delivery_date: dt.date, feed: str) -> dict | None:
@@ -158,31 +156,37 @@ def _bulk_insert(conn, table_name: str, columns: list[str], delivery_date: dt.da
     bulk_insert(conn, table_name, columns, framed)
 
 
-def load_snapshot(engine: Engine, feed: str, delivery_date: dt.date) -> pd.DataFrame:
-    """All stored rows of one (night, feed) snapshot, values as str or None."""
+def load_snapshot(engine: Engine, feed: str, delivery_date: dt.date, fields: list[str] | None = None) -> pd.DataFrame:
+    """The stored rows of one (night, feed) snapshot in delivered order, values as str or None:
+    every column, or row_no and `fields` only."""
     table = feed_table(feed)
-    columns = [c.name for c in table.columns if c.name != "delivery_date"]
+    columns = [c.name for c in table.columns if c.name != "delivery_date"] if fields is None else ["row_no", *fields]
     with engine.connect() as conn:
-        result = conn.execute(
-            select(*(table.c[c] for c in columns)).where(table.c.delivery_date == delivery_date).order_by(table.c.row_no)
+        frame = raw_frame(
+            conn,
+            select(*(table.c[c] for c in columns)).where(table.c.delivery_date == delivery_date).order_by(table.c.row_no),
+            columns,
         )
-        frame = pd.DataFrame(result.fetchall(), columns=columns)
     return frame.astype(object).where(frame.notna(), None)
 
 
 # --- findings --------------------------------------------------------------------------------
 
+# The feed of a stored finding is the one its (night, feed, stage) was written for.
+_STORED_FINDING_COLUMNS = [c for c in FINDING_COLUMNS if c != "feed"]
+
 
 def write_findings(engine: Engine, delivery_date: dt.date, feed: str, stage: str, rows: pd.DataFrame) -> None:
-    """Replace the findings of one (night, feed, stage): re-running a stage changes nothing."""
-    body = rows.reindex(columns=FINDING_COLUMNS)
+    """Replace the findings (FINDING_COLUMNS; their own feed column is ignored) of one (night, feed,
+    stage): re-running a stage changes nothing."""
+    body = rows.reindex(columns=_STORED_FINDING_COLUMNS)
     body = body.astype(object).where(body.notna(), None)
     key = (findings.c.delivery_date == delivery_date) & (findings.c.feed == feed) & (findings.c.stage == stage)
     with engine.begin() as conn:
         conn.execute(delete(findings).where(key))
         if not body.empty:
             records = [
-                {"delivery_date": delivery_date, "feed": feed, "stage": stage, **dict(zip(FINDING_COLUMNS, r))}
+                {"delivery_date": delivery_date, "feed": feed, "stage": stage, **dict(zip(_STORED_FINDING_COLUMNS, r))}
                 for r in body.itertuples(index=False, name=None)
             ]
             for record in records:
@@ -192,16 +196,17 @@ def write_findings(engine: Engine, delivery_date: dt.date, feed: str, stage: str
 
 
 def load_findings(engine: Engine, delivery_date: dt.date, feed: str | None = None) -> pd.DataFrame:
+    """The findings of a night (of one feed), FINDING_COLUMNS and the stage that found them."""
     condition = findings.c.delivery_date == delivery_date
     if feed is not None:
         condition &= findings.c.feed == feed
     with engine.connect() as conn:
         result = conn.execute(
-            select(findings.c.feed, findings.c.stage, *(findings.c[c] for c in FINDING_COLUMNS))
+            select(*(findings.c[c] for c in FINDING_COLUMNS), findings.c.stage)
             .where(condition)
             .order_by(findings.c.feed, findings.c.row_no, findings.c.id)
         )
-        frame = pd.DataFrame(result.fetchall(), columns=["feed", "stage", *FINDING_COLUMNS])
+        frame = pd.DataFrame(result.fetchall(), columns=[*FINDING_COLUMNS, "stage"])
     frame["row_no"] = frame["row_no"].astype("Int64")  # feed-level findings have no row
     return frame
 
@@ -222,17 +227,19 @@ def replace_region_reference(engine: Engine, regions: pd.DataFrame, source: str)
             conn.execute(insert(region_reference), records)
 
 
-def region_reference_is_empty(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        return not conn.execute(select(func.count()).select_from(region_reference)).scalar()
-
-
-def load_region_codes(engine: Engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(conn.execute(select(region_reference.c.code)).scalars())
-
-
 def load_region_reference(engine: Engine) -> pd.DataFrame:
+    """The region reference, one row per region (REGION_COLUMNS and source), ordered by code; the
+    one read of it: callers take the codes, names or levels they need from this frame."""
     with engine.connect() as conn:
         result = conn.execute(select(region_reference).order_by(region_reference.c.code))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def region_reference_is_empty(engine: Engine) -> bool:
+    """Kept for pipelines.store's exports; callers ask load_region_reference(engine).empty."""
+    return load_region_reference(engine).empty
+
+
+def load_region_codes(engine: Engine) -> set[str]:
+    """Kept for pipelines.store's exports; callers take set(load_region_reference(engine)["code"])."""
+    return set(load_region_reference(engine)["code"])

@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from pipelines.catalog.feeds import DEFAULT_FEEDS_CONFIG, load_feeds
+from pipelines.catalog.feeds import FEEDS, FeedSpec
 
 __all__ = [
     "PERSON_ATTRIBUTES",
@@ -102,27 +102,23 @@ region_reference = Table(
 )
 
 
-def _snapshot_table(feed_name: str, columns: list[str]) -> Table:
+def _snapshot_table(feed: FeedSpec) -> Table:
     # Values are kept as delivered-and-normalised text: a value ingestion could not normalise stays as
-    # it came, so nothing is lost and validation can name it.
+    # it came, so nothing is lost and validation can name it. The record key is the first column.
+    columns = [feed.key, *(c for c in feed.columns if c != feed.key)]
     return Table(
-        f"feed_{feed_name}",
+        f"feed_{feed.name}",
         metadata,
         Column("delivery_date", Date, primary_key=True),
         Column("row_no", Integer, primary_key=True),
         *(Column(name, Text) for name in columns),
         Column("extra", Text),
-        Index(f"ix_feed_{feed_name}_key", "delivery_date", columns[0]),
+        Index(f"ix_feed_{feed.name}_key", "delivery_date", feed.key),
     )
 
 
-def _key_first(feed) -> list[str]:
-    return [feed.key] + [c for c in feed.columns if c != feed.key]
-
-
-feed_tables: dict[str, Table] = {
-    name: _snapshot_table(name, _key_first(feed)) for name, feed in load_feeds(DEFAULT_FEEDS_CONFIG).items()
-}
+# One snapshot table per feed of the packaged catalogue (migration 0001 made them).
+feed_tables: dict[str, Table] = {name: _snapshot_table(feed) for name, feed in FEEDS.items()}
 
 
 def feed_table(feed_name: str) -> Table:
@@ -293,7 +289,7 @@ clue_events = Table(
     Column("role", String(16), nullable=False),
     Column("note", Text),
     Column("delivery_date", Date),  # the night, for events of the nightly run
-    Column("source", String(16), nullable=False),  # night | cli | ledger | web
+    Column("source", String(16), nullable=False),  # night | cli | ledger
     Index("ix_clue_events_clue", "clue_id", "event_id"),
 )
 

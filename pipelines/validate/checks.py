@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import string
 from dataclasses import dataclass
 
@@ -11,10 +12,10 @@ import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec
 from pipelines.settings import Settings
+from pipelines.store.snapshots import FINDING_COLUMNS
 
-__all__ = ["FINDING_COLUMNS", "FeedCheck", "build_findings", "check_feed"]
+__all__ = ["FeedCheck", "check_feed"]
 
-FINDING_COLUMNS = ["feed", "record_key", "row_no", "field", "check", "severity", "value", "message"]
 _TEMPLATE_KEYS = {"value", "header", "count"}
 
 
@@ -23,7 +24,7 @@ class FeedCheck:
     """The outcome of checking one feed: every finding, and whether the feed is rejected whole."""
 
     feed: str
-    findings: pd.DataFrame  # FINDING_COLUMNS
+    findings: pd.DataFrame  # pipelines.store.snapshots.FINDING_COLUMNS
     rejected: bool
     reason: str | None  # Chinese, when rejected
     rows: int
@@ -42,12 +43,11 @@ def check_feed(
     Rejected whole when the key column is missing, the file has no data rows, or the share of rows
     with a blocking error exceeds `settings.max_bad_row_share`.
     """
-    from expectations import suite_module
     from expectations.common import SuiteContext, build_suite
     from expectations.derive import build_check_frame
     from expectations.runner import run_suite
 
-    module = suite_module(feed.name)
+    module = importlib.import_module(f"expectations.{feed.suite}")
     ctx = SuiteContext(
         spec=feed,
         columns=frozenset(c for c in feed.columns if c in frame.columns),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
+from typing import Any
 
 from pipelines import store
 from pipelines.catalog.feeds import load_feeds
 from pipelines.errors import BiduiError
+from pipelines.results import StageResult
 from pipelines.settings import Settings
 
-__all__ = ["STATUS_TEXT", "finish_validation", "validate_feed"]
+__all__ = ["STATUS_TEXT", "FeedValidation", "ValidationReport", "finish_validation", "validate_feed"]
 
 STATUS_TEXT = {
     "loaded": "已载入",
@@ -21,7 +24,31 @@ STATUS_TEXT = {
 }
 
 
-def validate_feed(settings: Settings, delivery_date: str, feed: str) -> dict:
+@dataclass
+class FeedValidation(StageResult):
+    """One feed's check on one night: counts, and whether the feed was rejected whole."""
+
+    feed: str
+    validated: bool
+    rows: int | None = None
+    bad_rows: int | None = None
+    findings: int | None = None
+    rejected: bool | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ValidationReport(StageResult):
+    """The night's validation report: each feed's status and where the report files are."""
+
+    delivery_date: str
+    feeds: list[dict[str, Any]]
+    html: str
+    json: str
+    csv: str
+
+
+def validate_feed(settings: Settings, delivery_date: str, feed: str) -> FeedValidation:
     """Check one feed's snapshot of one night; store its findings and accept or reject it whole."""
     from pipelines.validate.checks import check_feed
 
@@ -30,12 +57,13 @@ def validate_feed(settings: Settings, delivery_date: str, feed: str) -> dict:
     engine = store.connect(settings)
     load = store.get_feed_load(engine, day, feed)
     if not load or not load["rows"]:
-        return {"feed": feed, "validated": False, "reason": "本次没有可检查的数据"}
+        return FeedValidation(feed, validated=False, reason="本次没有可检查的数据")
     frame = store.load_snapshot(engine, feed, day)
     # The snapshot table has every contract column; validation must see only what was delivered.
     delivered = json.loads(load["columns"]) if load["columns"] else spec.columns
     frame = frame[["row_no", *delivered, *(["extra"] if "extra" in frame else [])]]
-    result = check_feed(spec, frame, store.load_region_codes(engine), settings, as_of=day)
+    known_regions = set(store.load_region_reference(engine)["code"])
+    result = check_feed(spec, frame, known_regions, settings, as_of=day)
     store.write_findings(engine, day, feed, "validate", result.findings)
     store.write_feed_load(
         engine,
@@ -46,18 +74,18 @@ def validate_feed(settings: Settings, delivery_date: str, feed: str) -> dict:
         message=result.reason,
         validated_at=dt.datetime.now(),
     )
-    return {
-        "feed": feed,
-        "validated": True,
-        "rows": result.rows,
-        "bad_rows": result.bad_rows,
-        "findings": len(result.findings),
-        "rejected": result.rejected,
-        "reason": result.reason,
-    }
+    return FeedValidation(
+        feed,
+        validated=True,
+        rows=result.rows,
+        bad_rows=result.bad_rows,
+        findings=len(result.findings),
+        rejected=result.rejected,
+        reason=result.reason,
+    )
 
 
-def finish_validation(settings: Settings, delivery_date: str) -> dict:
+def finish_validation(settings: Settings, delivery_date: str) -> ValidationReport:
     """Write the night's validation report (offline HTML, JSON, CSV) and return where it is."""
     from pipelines.reports.validation import write_validation_report
 
@@ -91,4 +119,4 @@ def finish_validation(settings: Settings, delivery_date: str) -> dict:
         )
     findings = store.load_findings(engine, day)
     paths = write_validation_report(delivery_date, feeds, findings, settings.reports_dir / delivery_date)
-    return {"delivery_date": delivery_date, "feeds": feeds, **{k: str(v) for k, v in paths.items()}}
+    return ValidationReport(delivery_date, feeds, **{k: str(v) for k, v in paths.items()})

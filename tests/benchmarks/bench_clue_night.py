@@ -34,11 +34,11 @@ def main() -> None:
         start = time.perf_counter()
         summary = run_clue_night(settings, args.day)
         seconds = time.perf_counter() - start
-        fired = sum(r["fired"] or 0 for r in summary["rules"])
+        fired = sum(r["fired"] or 0 for r in summary.rules)
         print(
-            f"run {run}: {seconds:.1f} s; fired {fired:,}; new {summary['new']:,}; changed {summary['changed']:,}; "
-            f"cleared {summary['cleared']:,}; held {summary['held']}; skipped {summary['skipped']}; "
-            f"failed {summary['failed']}",
+            f"run {run}: {seconds:.1f} s; fired {fired:,}; new {summary.new:,}; changed {summary.changed:,}; "
+            f"cleared {summary.cleared:,}; held {summary.held}; skipped {summary.skipped}; "
+            f"failed {summary.failed}",
             flush=True,
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

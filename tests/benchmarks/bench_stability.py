@@ -173,10 +173,10 @@ def main() -> None:
     for night in (first, second):
         start = time.perf_counter()
         result = run_night(settings, night)
-        if result["link_error"]:
-            sys.exit(f"linking {night.name} failed: {result['link_error']}")
-        nights[night.name] = result["link"]
-        print(f"{night.name}: run_night {time.perf_counter() - start:.1f} s; link stage {result['link']['seconds']}")
+        if result.link_error or result.link is None:
+            sys.exit(f"linking {night.name} failed: {result.link_error}")
+        nights[night.name] = result.link.to_dict()
+        print(f"{night.name}: run_night {time.perf_counter() - start:.1f} s; link stage {result.link.seconds}")
     engine = store.connect(settings)
     before, after = (store.load_links(engine, dt.date.fromisoformat(n.name)) for n in (first, second))
     both = before.merge(after, on=["feed", "record_key"], suffixes=("_1", "_2"))

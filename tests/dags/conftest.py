@@ -2,8 +2,9 @@
 
 Airflow is never imported into the pytest process: importing it reconfigures logging and
 ``sys.path`` process-wide, which would leak into other tests sharing an xdist worker. Every
-Airflow step (DagBag, parse timing, ``airflow dags test``) runs in a child interpreter with the
-environment built here.
+Airflow step (DagBag, DAG file imports, ``airflow dags test``) runs in a child interpreter with the
+environment built here. Child timeouts only catch a hung child: they sit far above what a loaded
+2-core machine takes, and below pytest-timeout's limit so the failure shows the child's output.
 
 ``AIRFLOW__CORE__UNIT_TEST_MODE`` is deliberately left unset: it swaps the whole configuration for
 Airflow's own ``unit_tests.cfg`` (Airflow's test DAG folder, example DAGs on, a RabbitMQ broker),
@@ -46,7 +47,7 @@ class AirflowHome:
         """The last lines of a finished process's output, for assertion messages."""
         return "\n".join(((proc.stdout or "") + (proc.stderr or "")).splitlines()[-lines:])
 
-    def python(self, code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def python(self, code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run ``python -c code args`` with this home's environment."""
         return self.run([sys.executable, "-c", code, *args], timeout=timeout)
 

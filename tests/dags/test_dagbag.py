@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.xdist_group("airflow")
+pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("airflow")]
 
 DESCRIBE_SCRIPT = Path(__file__).with_name("describe_dags.py")
 
@@ -17,7 +17,7 @@ DESCRIBE_SCRIPT = Path(__file__).with_name("describe_dags.py")
 @pytest.fixture(scope="module")
 def dagbag(airflow_home) -> dict[str, Any]:
     """The DagBag of dags/, as described by describe_dags.py in a child interpreter."""
-    proc = airflow_home.run([sys.executable, str(DESCRIBE_SCRIPT), str(airflow_home.dags_dir)], timeout=120)
+    proc = airflow_home.run([sys.executable, str(DESCRIBE_SCRIPT), str(airflow_home.dags_dir)], timeout=300)
     assert proc.returncode == 0, f"describe_dags.py failed:\n{airflow_home.tail(proc)}"
     # Airflow logs to stdout too; the description is the last line.
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -53,6 +53,18 @@ def test_nightly_comparison_wiring(dagbag):
         "clues": (["ingest", "link"], False),
         "ledger": (["clues", "ingest"], True),
     }
+
+
+def test_nightly_comparison_follows_the_one_night_chain(dagbag):
+    """The DAG's tasks are the stages of pipelines.night, and every edge runs forward in its order."""
+    from pipelines.night import STAGES
+
+    tasks = dagbag["dags"]["nightly_comparison"]["tasks"]
+    assert set(tasks) == set(STAGES)
+    backwards = [
+        (up, task_id) for task_id, t in tasks.items() for up in t["upstream"] if STAGES.index(up) >= STAGES.index(task_id)
+    ]
+    assert backwards == []
 
 
 def test_nightly_comparison_schedule_and_settings(dagbag):

@@ -14,11 +14,18 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("airflow")]
+# Hang guards, not speed checks: a night under `dags test` takes a minute or two on a loaded 2-core
+# machine. _run_night stops a stuck night with its log tail before pytest-timeout's limit is reached.
+RUN_TIMEOUT_SECONDS = 720
+pytestmark = [
+    pytest.mark.airflow,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("airflow"),
+    pytest.mark.timeout(RUN_TIMEOUT_SECONDS + 300),
+]
 
 DELIVERY_DATE = "2026-11-20"
 DEMO_DELIVERY = Path(__file__).resolve().parents[2] / "seeds" / "demo" / DELIVERY_DATE
-RUN_TIMEOUT_SECONDS = 300
 # A failed try waits out retry_delay (minutes) inside `dags test`; stop at the first sign of it.
 BAD_STATES = {"up_for_retry", "failed", "upstream_failed"}
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from matchers.classification import ComparisonLevels, FellegiSunter
 from pipelines import store
+from pipelines.link.linker import CLUSTER_LINK_COLUMNS, REVIEW_CANDIDATE_COLUMNS
 from pipelines.link.stage import Linker
 
 DAY = dt.date(2026, 11, 20)
@@ -158,10 +159,6 @@ class FakeLinkResult:
     stats: dict = field(default_factory=dict)
 
 
-LINK_COLUMNS = ["feed", "record_key", "cluster", "method", "probability", "match_weight", "anchor_feed", "anchor_key", "levels"]
-REVIEW_COLUMNS = ["feed", "record_key", "candidate_feed", "candidate_key", "probability", "match_weight", "levels"]
-
-
 def link_result(clusters: dict[str, int] | None = None) -> FakeLinkResult:
     """The linker's answer for person_rows(); `clusters` renumbers clusters by record key."""
     nan = float("nan")
@@ -177,12 +174,12 @@ def link_result(clusters: dict[str, int] | None = None) -> FakeLinkResult:
             # weight log2(90) + log2(1/9) = log2(10): probability 10/11
             ("minimum_living", "ML1", 2, "probabilistic", 0.909091, 3.321928, "hukou", "H2", '{"name": 2, "birth_date": -1}'),
         ],
-        columns=LINK_COLUMNS,
+        columns=CLUSTER_LINK_COLUMNS,
     )
     if clusters:
         links["cluster"] = links["record_key"].map(clusters).fillna(links["cluster"]).astype("int64")
     review = pd.DataFrame(
-        [("vehicles", "V1", "hukou", "H2", 0.502513, 0.0145, '{"name": 2, "birth_date": 0}')], columns=REVIEW_COLUMNS
+        [("vehicles", "V1", "hukou", "H2", 0.502513, 0.0145, '{"name": 2, "birth_date": 0}')], columns=REVIEW_CANDIDATE_COLUMNS
     )
     return FakeLinkResult(links, review, model_dict(), {"candidate_pairs": 12, "seconds": {"blocking": 0.01}})
 
@@ -228,7 +225,7 @@ class RecordingLinker:
         self.decisions: list[pd.DataFrame | None] = []
 
     def as_linker(self) -> Linker:
-        return Linker(build_rows=lambda engine, settings, day: self.rows.copy(), link=self._link)
+        return Linker(build_rows=lambda snapshots: self.rows.copy(), link=self._link)
 
     def _link(self, rows, decisions, settings):
         self.decisions.append(None if decisions is None else decisions.copy())

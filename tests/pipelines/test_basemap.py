@@ -11,24 +11,19 @@ import pytest
 from sqlalchemy import select
 
 from pipelines import store
-from pipelines.basemap.attributes import FACT_FIELDS
-from pipelines.basemap.build import build_base_map
+from pipelines.basemap.build import build_base_map, build_facts
 from pipelines.basemap.households import assign_households
 from pipelines.errors import BiduiError
-from pipelines.link.stage import link_night
+from pipelines.link.linker import CLUSTER_LINK_COLUMNS, REVIEW_CANDIDATE_COLUMNS
+from pipelines.link.person_rows import build_person_rows
+from pipelines.link.stage import Linker, link_night
 from pipelines.store.tables import households, linkage_models, links, persons, review_decisions, review_queue
 
 H = "H5227251022030001"
 
 
 def _facts(sample) -> pd.DataFrame:
-    frames = []
-    for feed, frame in sample.SNAPSHOTS.items():
-        key = frame.columns[0]
-        frames.append(
-            pd.DataFrame({"feed": feed, "record_key": frame[key], **{f: frame.get(c) for f, c in FACT_FIELDS[feed].items()}})
-        )
-    return pd.concat(frames, ignore_index=True)
+    return build_facts(sample.SNAPSHOTS)
 
 
 def _empty(*columns: str) -> pd.DataFrame:
@@ -261,8 +256,8 @@ def test_linking_a_night_again_changes_nothing(linked_night, night_sample):
     assert len(before["links"]) == 8 and len(before["persons"]) == 4 and len(before["review_queue"]) == 1
     summary = link_night(linked_night, night_sample.DAY, linker=night_sample.RecordingLinker().as_linker())
     assert _dump(linked_night) == before
-    assert summary["counts"]["persons_kept"] == 4
-    assert summary["methods"] == {"id_exact": 4, "probabilistic": 1, "singleton": 3}
+    assert summary.counts["persons_kept"] == 4
+    assert summary.methods == {"id_exact": 4, "probabilistic": 1, "singleton": 3}
 
 
 def test_stored_base_map_reads_back(linked_night, night_sample):
@@ -317,8 +312,55 @@ def test_a_night_without_person_rows_links_nothing(settings, night_sample):
     night_sample.write_snapshots(settings)
     empty = night_sample.person_rows().iloc[0:0]
     summary = link_night(settings, night_sample.DAY, linker=night_sample.RecordingLinker(rows=empty).as_linker())
-    assert (summary["counts"], summary["note"]) == ({"rows": 0}, "本晚没有可关联的人员记录")
+    assert (summary.counts, summary.note) == ({"rows": 0}, "本晚没有可关联的人员记录")
     assert _dump(settings)["links"] == []
+
+
+def test_the_link_stage_reads_each_person_snapshot_once(settings, night_sample, monkeypatch):
+    night_sample.write_snapshots(settings)
+    reads: list[str] = []
+
+    def counted(load):
+        def read(engine, feed, *args, **kwargs):
+            reads.append(feed)
+            return load(engine, feed, *args, **kwargs)
+
+        return read
+
+    monkeypatch.setattr(store, "load_snapshot", counted(store.load_snapshot))
+    monkeypatch.setattr(store, "load_snapshot_fields", counted(store.load_snapshot_fields))
+    recording = night_sample.RecordingLinker()
+    link_night(settings, night_sample.DAY, linker=Linker(build_person_rows, recording.as_linker().link))
+    assert sorted(reads) == sorted(night_sample.SNAPSHOTS)
+    persons = store.load_persons(store.connect(settings))
+    assert set(persons["ethnicity_source"].dropna()) == {"hukou:H1", "hukou:H2", "poverty_members:PM2"}
+
+
+def test_facts_are_the_keyed_rows_of_each_fact_giving_feed():
+    snapshots = {
+        "hukou": pd.DataFrame(
+            {
+                "person_no": ["H1", None, "H3"],
+                "ethnicity": ["汉族", "苗族", None],
+                "state": ["正常", "死亡", "迁出"],
+                "relation": [None] * 3,
+            }
+        ),
+        "medical_insurance": pd.DataFrame({"insured_no": ["M1"], "state": ["正常参保"]}),
+        "vehicles": pd.DataFrame({"plate_no": ["V1"]}),
+    }
+    facts = build_facts(snapshots)
+    assert facts[["feed", "record_key", "ethnicity", "hukou_state", "insured_state"]].to_dict("records") == [
+        {"feed": "hukou", "record_key": "H1", "ethnicity": "汉族", "hukou_state": "正常", "insured_state": np.nan},
+        {"feed": "hukou", "record_key": "H3", "ethnicity": None, "hukou_state": "迁出", "insured_state": np.nan},
+        {
+            "feed": "medical_insurance",
+            "record_key": "M1",
+            "ethnicity": np.nan,
+            "hukou_state": np.nan,
+            "insured_state": "正常参保",
+        },
+    ]
 
 
 def test_households_follow_hukou_then_the_department_household_most_members_share():
@@ -399,3 +441,14 @@ def test_links_of_mixed_value_types_are_stored_as_text(settings, night_sample):
             "levels": '{"name": 2}',
         },
     ]
+
+
+def test_the_linkers_frames_become_the_stored_rows(night_sample):
+    # The base map puts the person and household where the linker has tonight's cluster, and gives
+    # each review pair a status; nothing else differs.
+    assert [c for c in CLUSTER_LINK_COLUMNS if c != "cluster"] == [
+        c for c in store.LINK_COLUMNS if c not in ("person_id", "household_code")
+    ]
+    assert [*REVIEW_CANDIDATE_COLUMNS, "status"] == store.REVIEW_COLUMNS
+    built = _first_night(night_sample)
+    assert list(built.links.columns) == store.LINK_COLUMNS and list(built.review.columns) == store.REVIEW_COLUMNS

@@ -9,7 +9,8 @@ import pandas as pd
 from pipelines.catalog.feeds import load_feeds
 from pipelines.settings import load_settings
 from pipelines.standardise.ids import check_digit
-from pipelines.validate.checks import FINDING_COLUMNS, check_feed
+from pipelines.store.snapshots import FINDING_COLUMNS
+from pipelines.validate.checks import check_feed
 
 AS_OF = dt.date(2026, 11, 20)
 HUKOU = load_feeds()["hukou"]

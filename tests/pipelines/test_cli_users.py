@@ -15,7 +15,8 @@ from pipelines import store
 from pipelines.access import users
 from pipelines.access.users import User, add_user, authenticate, load_user
 from pipelines.cli import users as cli_users
-from pipelines.cli.users import resolve_user, user_app
+from pipelines.cli.common import resolve_user
+from pipelines.cli.users import user_app
 from pipelines.errors import BiduiError
 from pipelines.settings import load_settings
 

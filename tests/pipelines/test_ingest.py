@@ -39,7 +39,7 @@ def store(settings, tmp_path):
 
 
 def _by_feed(summary):
-    return {f["feed"]: f for f in summary["feeds"]}
+    return {f.feed: f for f in summary.feeds}
 
 
 def _dump(settings) -> dict[str, list]:
@@ -53,19 +53,19 @@ def test_a_delivery_becomes_dated_snapshots(store, tmp_path):
     folder = _delivery(tmp_path, "2026-11-20", {"hukou.csv": HUKOU.encode("gb18030"), "notes.txt": b"x"})
     summary = ingest_delivery(store, folder)
     feeds = _by_feed(summary)
-    assert summary["delivery_date"] == "2026-11-20"
-    assert feeds["hukou"]["status"] == "loaded" and feeds["hukou"]["encoding"] == "GB18030"
-    assert feeds["hukou"]["rows"] == 2
-    assert feeds["medical_insurance"]["status"] == "missing"
-    assert feeds["vehicles"]["status"] == "absent_optional"
-    assert summary["notes"] == ["未识别的文件“notes.txt”，已忽略"]
-    assert summary["feeds_to_validate"] == ["hukou"]
+    assert summary.delivery_date == "2026-11-20"
+    assert feeds["hukou"].status == "loaded" and feeds["hukou"].encoding == "GB18030"
+    assert feeds["hukou"].rows == 2
+    assert feeds["medical_insurance"].status == "missing"
+    assert feeds["vehicles"].status == "absent_optional"
+    assert summary.notes == ["未识别的文件“notes.txt”，已忽略"]
+    assert summary.feeds_to_validate == ["hukou"]
     snapshot = storage.load_snapshot(storage.connect(store), "hukou", dt.date(2026, 11, 20))
     assert snapshot[["row_no", "person_no", "name", "birth_date", "state"]].to_dict("records") == [
         {"row_no": 2, "person_no": "P001", "name": "陈明", "birth_date": "1990-01-01", "state": "正常"},
         {"row_no": 3, "person_no": "P002", "name": "王 芳", "birth_date": "1985-03-05", "state": "死亡"},
     ]
-    assert len(storage.load_region_codes(storage.connect(store))) == 3
+    assert len(storage.load_region_reference(storage.connect(store))) == 3
 
 
 def test_ingesting_the_same_delivery_twice_changes_nothing(store, tmp_path):
@@ -73,7 +73,7 @@ def test_ingesting_the_same_delivery_twice_changes_nothing(store, tmp_path):
     ingest_delivery(store, folder)
     before = _dump(store)
     again = ingest_delivery(store, folder)
-    assert _by_feed(again)["hukou"]["status"] == "unchanged"
+    assert _by_feed(again)["hukou"].status == "unchanged"
     assert _dump(store) == before
 
 
@@ -81,9 +81,9 @@ def test_missing_and_rejected_feeds_fall_back_and_nothing_stored_is_lost(store, 
     ingest_delivery(store, _delivery(tmp_path, "2026-11-19", {"hukou.csv": HUKOU.encode()}))
     night = _delivery(tmp_path, "2026-11-20", {"hukou.csv": "姓名,性别\n陈明,男\n".encode()})
     feeds = _by_feed(ingest_delivery(store, night))
-    assert feeds["hukou"]["status"] == "rejected"
-    assert "缺少关键列“人员编号”" in feeds["hukou"]["message"]
-    assert feeds["hukou"]["effective_date"] == "2026-11-19"
+    assert feeds["hukou"].status == "rejected"
+    assert "缺少关键列“人员编号”" in feeds["hukou"].message
+    assert feeds["hukou"].effective_date == "2026-11-19"
     engine = storage.connect(store)
     assert len(storage.load_snapshot(engine, "hukou", dt.date(2026, 11, 19))) == 2
     findings = storage.load_findings(engine, dt.date(2026, 11, 20), "hukou")
@@ -103,8 +103,8 @@ def test_missing_and_rejected_feeds_fall_back_and_nothing_stored_is_lost(store, 
 def test_bad_files_give_a_finding_and_the_night_goes_on(store, tmp_path, name, data, status, check):
     folder = _delivery(tmp_path, "2026-11-20", {name: data, "regions.csv": REGIONS.encode()})
     feeds = _by_feed(ingest_delivery(store, folder))
-    assert feeds["hukou"]["status"] == status
-    assert feeds["regions"]["status"] == "loaded"
+    assert feeds["hukou"].status == status
+    assert feeds["regions"].status == "loaded"
     findings = storage.load_findings(storage.connect(store), dt.date(2026, 11, 20), "hukou")
     assert check in set(findings["check"])
 
@@ -130,8 +130,8 @@ def test_a_rejected_redelivery_keeps_the_good_file_of_the_same_night(store, tmp_
     ingest_delivery(store, folder)
     (folder / "hukou.csv").write_bytes(b"")
     feeds = _by_feed(ingest_delivery(store, folder))
-    assert feeds["hukou"]["status"] == "rejected"
-    assert feeds["hukou"]["effective_date"] == "2026-11-20"
+    assert feeds["hukou"].status == "rejected"
+    assert feeds["hukou"].effective_date == "2026-11-20"
     assert len(storage.load_snapshot(storage.connect(store), "hukou", dt.date(2026, 11, 20))) == 2
 
 

@@ -216,6 +216,11 @@ def test_reissuing_the_same_county_and_date_rewrites_the_same_clues(settings, en
     assert second["file"] == first["file"] and second["clues"] == 8 and second["issued_now"] == 0
     assert sheet_rows(second["file"], "河口乡") == before_rows
     assert event_count(engine) == before_events
+    with engine.connect() as conn:
+        issues = conn.execute(select(ledger_issues)).mappings().all()
+    assert [(i["county_code"], i["issue_date"], i["clues"], i["file"]) for i in issues] == [
+        ("522725", ISSUED, 8, str(first["file"]))
+    ]
     assert issue_ledgers(engine, settings, COUNTY_A, ISSUED + dt.timedelta(days=1)) == []
 
 

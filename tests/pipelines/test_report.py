@@ -8,8 +8,8 @@ import os
 import pandas as pd
 import pytest
 
-from pipelines.reports import validation as report
-from pipelines.reports.validation import mask_id, status_text, write_validation_report
+from pipelines.reports.validation import build_findings_csv, status_text, write_validation_report
+from pipelines.store import files
 
 ID = "522725199001010012"
 FEEDS = [
@@ -120,11 +120,27 @@ def written(tmp_path):
     return write_validation_report("2026-11-20", FEEDS, FINDINGS, tmp_path / "reports" / "2026-11-20")
 
 
-def test_mask_id_keeps_first_six_and_last_four():
-    assert mask_id(ID) == "522725********0012"
-    assert mask_id("5.22701E+17") == "5.2270********E+17"
-    assert mask_id("12345") == "********"
-    assert mask_id(None) is None
+def test_ids_in_findings_are_masked_as_everywhere_else():
+    values = [ID, "522725900101001", "5.22701E+17", "12345"]
+    findings = pd.DataFrame(
+        {
+            "feed": "hukou",
+            "record_key": [f"P{n}" for n in range(len(values))],
+            "row_no": range(2, 2 + len(values)),
+            "field": "id_number",
+            "check": "id_format",
+            "severity": "error",
+            "value": values,
+            "message": [f"身份证号无效：{v}" for v in values],
+        }
+    )
+    rows = build_findings_csv(findings).splitlines()[1:]
+    assert [row.split(",")[5:] for row in rows] == [
+        ["522725********0012", "身份证号无效：522725********0012"],
+        ["522725******001", "身份证号无效：522725******001"],  # first generation: the birth date hidden
+        ["5.2270*E+17", "身份证号无效：5.2270*E+17"],
+        ["*****", "身份证号无效：*****"],
+    ]
 
 
 def test_status_text_in_chinese_names_the_fallback():
@@ -255,7 +271,7 @@ def test_a_failed_write_leaves_the_previous_report_whole(written, monkeypatch):
             raise OSError("disk full")
         real_fsync(fd)
 
-    monkeypatch.setattr(report.os, "fsync", disk_full_on_second_file)
+    monkeypatch.setattr(files.os, "fsync", disk_full_on_second_file)
     with pytest.raises(OSError, match="disk full"):
         write_validation_report("2026-11-21", FEEDS, FINDINGS.head(1), written["html"].parent)
     assert {kind: path.read_bytes() for kind, path in written.items()} == before

@@ -575,6 +575,7 @@ def test_age_bounds_are_whole_years_at_the_night():
     assert (leap["school_born_from"], leap["school_born_to"]) == ("2008-03-01", "2018-02-28")
 
 
+@pytest.mark.slow
 def test_seed_delivery_meets_the_targets(sqlite_settings):
     result = evaluate_rules(sqlite_settings, SEED)
     assert sorted(result["rules"]) == [f"R{i:02d}" for i in range(1, 19)]

@@ -153,7 +153,7 @@ def test_can_follows_the_role_table(role):
 def test_an_auditor_reads_but_may_change_nothing():
     auditor = scope("auditor", "5227")
     assert auditor.covers("522725101201", "教育")
-    assert not any(auditor.can(a) for a in ACTIONS + ["found", "clear", ""])
+    assert not any(auditor.can(a) for a in [*ACTIONS, "found", "clear", ""])
     with pytest.raises(BiduiError, match="^用户 auditor-user（审计/考核）无权销号$"):
         auditor.require("approve")
 
@@ -174,13 +174,25 @@ def test_the_system_scope_may_do_every_move_everywhere():
 @pytest.mark.parametrize(
     "id_number, masked",
     [
+        # 18 digits: region, birth date YYYYMMDD hidden, sequence and check digit
         ("522725199001011234", "522725********1234"),
         ("52272519900101123X", "522725********123X"),
+        ("52272519900101123x", "522725********123x"),
         (" 522725199001011234 ", "522725********1234"),
-        ("522725900101123", "522725*****1123"),  # an old 15-digit number
-        ("12345", "*****"),  # too short to keep both ends: masked whole
+        # first generation, 15 digits: region, birth date YYMMDD hidden, sequence (no check digit)
+        ("522725900101123", "522725******123"),
+        (" 522725900101123 ", "522725******123"),
+        # mangled or mistyped: first 6 and last 4 when longer than 10
+        ("5.22701E+17", "5.2270*E+17"),
+        ("52272519900101123", "522725*******1123"),  # 17 digits
+        ("5227259001011234", "522725******1234"),  # 16 digits
+        ("52272590010112X", "522725*****112X"),  # 15 characters, not all digits
+        ("12345678901", "123456*8901"),
+        # too short to keep both ends: masked whole
         ("5227251990", "**********"),
+        ("12345", "*****"),
         ("", ""),
+        ("   ", ""),
         (None, ""),
     ],
 )

@@ -193,6 +193,15 @@ def test_a_user_name_is_taken_once(engine):
     assert load_user(engine, "wang").role == "county"
 
 
+def test_a_name_taken_between_the_check_and_the_insert_is_not_overwritten(engine, monkeypatch):
+    add_user(engine, "wang", "secret123", "county", "522725")
+    monkeypatch.setattr(users, "_check_new_user", lambda *args: None)  # the check ran before "wang" was added
+    with pytest.raises(BiduiError, match="^用户名“wang”已存在$"):
+        add_user(engine, "wang", "other-secret", "township", "522725101")
+    assert load_user(engine, "wang").role == "county"
+    assert authenticate(engine, "wang", "secret123").role == "county"
+
+
 @pytest.mark.parametrize(
     "role, region",
     [

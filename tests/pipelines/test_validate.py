@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -42,7 +43,7 @@ def _findings(settings, day="2026-11-20"):
 def test_duplicated_keys_and_an_eleven_digit_region_are_named_row_by_row(settings, tmp_path):
     ingest_delivery(settings, _night(tmp_path, "2026-11-20", HUKOU))
     result = validate_feed(settings, "2026-11-20", "hukou")
-    assert result["rejected"] is False
+    assert result.rejected is False
     found = {
         (r.record_key, None if pd.isna(r.row_no) else int(r.row_no), r.field, r.check) for r in _findings(settings).itertuples()
     }
@@ -67,12 +68,12 @@ def test_a_feed_with_too_many_bad_rows_is_rejected_and_the_night_falls_back(sett
     bad = HUKOU.replace(",正常,", ",活着,")  # every row has an unknown 人口状态
     ingest_delivery(settings, _night(tmp_path, "2026-11-20", bad))
     result = validate_feed(settings, "2026-11-20", "hukou")
-    assert result["rejected"] is True
+    assert result.rejected is True
     engine = store.connect(settings)
     assert store.effective_date(engine, "hukou", dt.date(2026, 11, 20)) == dt.date(2026, 11, 19)
     assert len(store.load_snapshot(engine, "hukou", dt.date(2026, 11, 20))) == 12  # kept, with its findings
     report = finish_validation(settings, "2026-11-20")
-    hukou = next(f for f in report["feeds"] if f["feed"] == "hukou")
+    hukou = next(f for f in report.feeds if f["feed"] == "hukou")
     assert hukou["status"] == "rejected" and "沿用 2026-11-19 的数据" in hukou["message"]
 
 
@@ -86,9 +87,9 @@ def test_validating_twice_changes_nothing(settings, tmp_path):
 
 def test_the_night_writes_an_offline_report_naming_each_finding(settings, tmp_path):
     result = run_night(settings, _night(tmp_path, "2026-11-20", HUKOU))
-    html = open(result["report"]["html"], encoding="utf-8").read()
+    html = Path(result.report.html).read_text(encoding="utf-8")
     assert "公安·户籍人口" in html and "http" not in html.replace("http-equiv", "")
-    summary = json.loads(open(result["report"]["json"], encoding="utf-8").read())
+    summary = json.loads(Path(result.report.json).read_text(encoding="utf-8"))
     assert {"feed", "record_key", "field"} <= set(summary["findings"][0])
     assert {f["record_key"] for f in summary["findings"] if f["check"] == "unique_key"} == {"P001"}
 

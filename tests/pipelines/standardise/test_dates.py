@@ -9,7 +9,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from pipelines.standardise.dates import parse_date, parse_dates, parse_year
+from pipelines.standardise.dates import MAX_READABLE_YEAR, MIN_READABLE_YEAR, parse_date, parse_dates, parse_year
 
 JUNE_23 = dt.date(2017, 6, 23)
 
@@ -116,3 +116,14 @@ def test_parse_dates_on_datetime_and_float_columns():
 )
 def test_parse_year(raw, expected):
     assert parse_year(raw) == expected
+
+
+def test_dates_and_years_are_read_only_inside_the_readable_years():
+    assert (MIN_READABLE_YEAR, MAX_READABLE_YEAR) == (1900, 2199)
+    assert [parse_year(y) for y in ("1899", "1900", "2199", "2200", 1899, 2200)] == [None, "1900", "2199", None, None, None]
+    assert [parse_date(d) for d in ("1899-12-31", "1900-01-01", "2199-12-31", "2200-01-01")] == [
+        None,
+        dt.date(1900, 1, 1),
+        dt.date(2199, 12, 31),
+        None,
+    ]

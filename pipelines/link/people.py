@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from matchers.blocking import Block, Prefix, SortedNeighbourhood, Suffix
 from matchers.comparisons import DATE_CHECKS, Cascade, ComparisonSpec
+from pipelines.catalog.feeds import LISTED_FEEDS
 
 __all__ = [
     "BLOCKING_RULES",
@@ -34,7 +35,6 @@ __all__ = [
     "DEFAULT_U",
     "EM_M",
     "FEED_COMPARISONS",
-    "LISTED_FEEDS",
     "LISTED_LABELS",
     "LOWER",
     "MAX_ITERATIONS",
@@ -43,7 +43,6 @@ __all__ = [
     "SEED",
     "SETTLED_M",
     "SETTLED_SAMPLE",
-    "SPINE_FEED",
     "TERM_FREQUENCIES",
     "UNBLOCKED_SHARE",
     "UPPER",
@@ -52,8 +51,6 @@ __all__ = [
     "comparisons_for",
     "listed_comparison",
 ]
-
-SPINE_FEED = "hukou"
 
 BLOCKING_RULES = (
     # Same county, same reading of the name: homophones, traditional characters and spacing agree.
@@ -105,21 +102,11 @@ COMPARISONS = (
     ComparisonSpec("household", "household_hukou_no", right="hukou_no", labels=("不同户", "同户")),
 )
 
-# Departments that list a person once (medical insurance: once a year, the person rows' `period`).
-# For a row of such a feed, "listed:<feed>" says whether the candidate already has an ID-settled
-# row of that feed (and period): of two same-name neighbours, the one still missing from the
-# insurance list is the likelier owner of an insurance row without an ID. Each feed has its own
-# m and u (a list covering 95% of persons says more than one covering 5%).
-LISTED_FEEDS: dict[str, str | None] = {
-    "poverty_members": None,
-    "poverty_households": None,
-    "medical_insurance": "period",
-    "illness_registry": None,
-    "school_enrolment": None,
-    "minimum_living": None,
-    "dangerous_housing": None,
-    "public_payroll": None,
-}
+# Departments that list a person once (the catalogue's LISTED_FEEDS; medical insurance: once a
+# year, the person rows' `period`). For a row of such a feed, "listed:<feed>" says whether the
+# candidate already has an ID-settled row of that feed (and period): of two same-name neighbours,
+# the one still missing from the insurance list is the likelier owner of an insurance row without
+# an ID. Each feed has its own m and u (a list covering 95% of persons says more than one covering 5%).
 LISTED_LABELS = ("已有该部门（同年度）的记录", "尚无该部门（同年度）的记录")
 
 

@@ -1,4 +1,4 @@
-"""A hand-made night for the base-map tests (loaded by tests/pipelines/conftest.py and tests/test_cli.py): person rows, a LinkResult as pipelines.link.linker returns it,
+"""A hand-made night for the base-map tests (loaded by tests/pipelines/conftest.py and tests/pipelines/cli/test_main.py): person rows, a LinkResult as pipelines.link.linker returns it,
 and the snapshots the base map reads facts from. All synthetic.
 
 Persons: 张三 (hukou H1, poverty member PM1, poverty household head PH1, medical insurance MI1),

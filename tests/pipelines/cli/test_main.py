@@ -17,13 +17,13 @@ from pipelines.cli.main import app
 from pipelines.link import stage as basemap
 
 SAMPLE_MODULE = "bidui_tests_basemap_sample"
-SEED_HUKOU = Path(__file__).resolve().parents[1] / "seeds" / "demo" / "2026-11-20" / "hukou.csv"
+SEED_HUKOU = Path(__file__).resolve().parents[3] / "seeds" / "demo" / "2026-11-20" / "hukou.csv"
 
 
 def _sample() -> types.ModuleType:
     # The same shared module tests/pipelines/conftest.py loads (importlib mode: no sys.path entry).
     if SAMPLE_MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(SAMPLE_MODULE, Path(__file__).parent / "pipelines" / "basemap_sample.py")
+        spec = importlib.util.spec_from_file_location(SAMPLE_MODULE, Path(__file__).parents[1] / "basemap_sample.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[SAMPLE_MODULE] = module
         spec.loader.exec_module(module)

@@ -28,7 +28,7 @@ from pipelines.store.tables import feed_tables, links
 D = dt.date(2026, 11, 20)
 VILLAGE = "522725102203"
 OTHER_VILLAGE = "522725102204"
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "demo" / "2026-11-20"
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "demo" / "2026-11-20"
 KEYS = {feed: table.columns[2].name for feed, table in feed_tables.items()}
 
 

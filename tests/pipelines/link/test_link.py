@@ -22,7 +22,7 @@ from pipelines.link.person_rows import build_person_rows, load_person_snapshots,
 from pipelines.settings import load_settings
 from pipelines.standardise.ids import check_digit
 
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "demo" / "2026-11-20"
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "demo" / "2026-11-20"
 DAY = dt.date(2026, 11, 20)
 VILLAGE = "522799101201"
 

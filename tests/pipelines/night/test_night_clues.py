@@ -10,7 +10,7 @@ from pipelines import store
 from pipelines.clues.life import load_clues
 from pipelines.night.chain import run_night
 
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "demo" / "2026-11-20"
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "demo" / "2026-11-20"
 
 
 @pytest.mark.slow

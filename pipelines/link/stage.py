@@ -9,7 +9,6 @@ stores links, review queue and model through pipelines.store.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from pipelines import store
 from pipelines.basemap.build import build_base_map, build_facts
 from pipelines.errors import BiduiError
 from pipelines.link.person_rows import PersonSnapshots, load_person_snapshots
-from pipelines.results import StageResult, plain
+from pipelines.results import StageResult
 from pipelines.settings import Settings
 
 __all__ = ["STAGE_TEXT", "Linked", "Linker", "default_linker", "link_night"]
@@ -123,7 +122,7 @@ def link_night(
         seconds,
         counts=base.counts,
         methods={str(k): int(v) for k, v in methods.items()},
-        linker_stats=json.loads(json.dumps(result.stats, default=plain)),
+        linker_stats=result.stats,
         thresholds={k: result.model.get(k) for k in ("upper", "lower")},
     )
     return _finish(settings, summary)

@@ -15,12 +15,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Table, and_, delete, func, or_, select, update
 
-from pipelines.catalog.feeds import record_key
 from pipelines.store.bulk import bulk_insert, raw_frame, upsert_newest
-from pipelines.store.snapshots import effective_date
 from pipelines.store.tables import (
     PERSON_ATTRIBUTES,
-    feed_table,
     households,
     linkage_models,
     links,
@@ -38,7 +35,6 @@ __all__ = [
     "iter_links",
     "latest_link_date",
     "load_household_keys",
-    "load_households",
     "load_link",
     "load_linkage_model",
     "load_links",
@@ -48,7 +44,6 @@ __all__ = [
     "load_previous_links",
     "load_review_decisions",
     "load_review_queue",
-    "load_snapshot_fields",
     "write_base_map",
     "write_review_decision",
 ]
@@ -211,29 +206,6 @@ def load_person(engine: Engine, person_id: str) -> dict | None:
     with engine.connect() as conn:
         row = conn.execute(select(persons).where(persons.c.person_id == person_id)).mappings().first()
     return dict(row) if row else None
-
-
-def load_households(engine: Engine) -> pd.DataFrame:
-    with engine.connect() as conn:
-        return _frame(conn, select(households).order_by(households.c.household_code), HOUSEHOLD_COLUMNS)
-
-
-def load_snapshot_fields(engine: Engine, feed: str, day: dt.date, fields: list[str]) -> pd.DataFrame:
-    """record_key plus some fields of a feed's effective snapshot for the night (empty when none)."""
-    table = feed_table(feed)
-    key = record_key(feed)
-    columns = ["record_key", *fields]
-    snapshot = effective_date(engine, feed, day)
-    if snapshot is None:
-        return pd.DataFrame(columns=columns)
-    with engine.connect() as conn:
-        return raw_frame(
-            conn,
-            select(table.c[key], *(table.c[f] for f in fields))
-            .where((table.c.delivery_date == snapshot) & table.c[key].is_not(None))
-            .order_by(table.c.row_no),
-            columns,
-        )
 
 
 def load_linkage_model(engine: Engine, day: dt.date) -> dict | None:

@@ -21,12 +21,10 @@ __all__ = [
     "get_feed_load",
     "load_feed_loads",
     "load_findings",
-    "load_region_codes",
     "load_region_reference",
     "load_snapshot",
     "migrate",
     "record_delivery",
-    "region_reference_is_empty",
     "replace_region_reference",
     "write_feed_load",
     "write_findings",
@@ -233,13 +231,3 @@ def load_region_reference(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(select(region_reference).order_by(region_reference.c.code))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def region_reference_is_empty(engine: Engine) -> bool:
-    """Kept for pipelines.store's exports; callers ask load_region_reference(engine).empty."""
-    return load_region_reference(engine).empty
-
-
-def load_region_codes(engine: Engine) -> set[str]:
-    """Kept for pipelines.store's exports; callers take set(load_region_reference(engine)["code"])."""
-    return set(load_region_reference(engine)["code"])

@@ -328,7 +328,6 @@ def test_the_link_stage_reads_each_person_snapshot_once(settings, night_sample, 
         return read
 
     monkeypatch.setattr(store, "load_snapshot", counted(store.load_snapshot))
-    monkeypatch.setattr(store, "load_snapshot_fields", counted(store.load_snapshot_fields))
     recording = night_sample.RecordingLinker()
     link_night(settings, night_sample.DAY, linker=Linker(build_person_rows, recording.as_linker().link))
     assert sorted(reads) == sorted(night_sample.SNAPSHOTS)

@@ -1,7 +1,8 @@
 """Who may see and do what: users and their passwords, region scopes, the one ID-number mask."""
 
-from pipelines.access.scope import ACTION_TEXT, ROLE_ACTIONS, Scope, mask_id
+from pipelines.access.scope import ACTION_TEXT, ROLE_ACTIONS, Scope, mask_id, mask_ids_in_text
 from pipelines.access.users import (
+    ADMIN_ROLE,
     ROLE_LABELS,
     ROLES,
     User,
@@ -9,15 +10,19 @@ from pipelines.access.users import (
     authenticate,
     check_new_user,
     deactivate,
+    has_active_admin,
     list_users,
     load_user,
+    normalise_user_name,
     reactivate,
     region_names,
+    require_role,
     set_password,
 )
 
 __all__ = [
     "ACTION_TEXT",
+    "ADMIN_ROLE",
     "ROLES",
     "ROLE_ACTIONS",
     "ROLE_LABELS",
@@ -27,10 +32,14 @@ __all__ = [
     "authenticate",
     "check_new_user",
     "deactivate",
+    "has_active_admin",
     "list_users",
     "load_user",
     "mask_id",
+    "mask_ids_in_text",
+    "normalise_user_name",
     "reactivate",
     "region_names",
+    "require_role",
     "set_password",
 ]

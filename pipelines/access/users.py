@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,6 +25,7 @@ from pipelines.store.tables import users
 from pipelines.store.upsert import upsert
 
 __all__ = [
+    "ADMIN_ROLE",
     "HASHER",
     "ROLES",
     "ROLE_LABELS",
@@ -32,14 +34,19 @@ __all__ = [
     "authenticate",
     "check_new_user",
     "deactivate",
+    "has_active_admin",
     "list_users",
     "load_user",
+    "normalise_user_name",
     "reactivate",
     "region_names",
+    "require_role",
     "set_password",
 ]
 
 ROLES = ("prefecture", "county", "township", "village", "liaison", "auditor")
+# The data officer's role: runs the nights, keeps the user accounts, decides review pairs.
+ADMIN_ROLE = "prefecture"
 ROLE_LABELS = {
     "prefecture": "市（州）",
     "county": "县",
@@ -66,7 +73,10 @@ FULL_IDS_BY_DEFAULT = {"prefecture": True, "county": True, "auditor": True, "lia
 _REFERENCE_LEVEL = {4: "county", 6: "county", 9: "township", 12: "village"}
 MIN_PASSWORD_LENGTH = 8
 RESERVED_NAMES = ("system",)  # the nightly run's name in clue_events
-_USER_NAME = re.compile(r"^[^\s]{1,64}$")
+MAX_NAME_LENGTH = 64
+# Unicode categories a user name may not hold: control, format (zero-width, BOM), separators, and
+# unassigned or private code points, all invisible or unreliable on screen.
+_BAD_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp")
 
 # argon2id with the library's current defaults; tests swap in cheaper parameters.
 HASHER = PasswordHasher()
@@ -110,10 +120,28 @@ def _check_password(password: str) -> None:
         raise BiduiError("密码首尾不能有空格")
 
 
+def normalise_user_name(user_name: str) -> str:
+    """A user name as stored and looked up: NFKC, so full-width 'ｗａｎｇ' is 'wang'."""
+    return unicodedata.normalize("NFKC", user_name) if isinstance(user_name, str) else user_name
+
+
+def _name_key(user_name: str) -> str:
+    """What two names must not share: 'WANG', 'ｗａｎｇ' and 'wang' look alike to a county clerk."""
+    return unicodedata.normalize("NFKC", user_name).casefold()
+
+
+def _bad_character(character: str) -> bool:
+    return character.isspace() or unicodedata.category(character) in _BAD_CATEGORIES
+
+
 def _check_user_name(user_name: str) -> None:
-    if not isinstance(user_name, str) or not _USER_NAME.match(user_name):
-        raise BiduiError(f"用户名“{user_name}”不可用：须为 1–64 个字符，不含空格")
-    if user_name.lower() in RESERVED_NAMES:
+    if not isinstance(user_name, str) or not 1 <= len(user_name) <= MAX_NAME_LENGTH:
+        raise BiduiError(f"用户名“{user_name}”不可用：须为 1–{MAX_NAME_LENGTH} 个字符，不含空格")
+    if any(_bad_character(c) for c in user_name):
+        # The bad characters are invisible, so they are shown escaped where they sit.
+        shown = "".join(c.encode("unicode_escape").decode("ascii") if _bad_character(c) else c for c in user_name)
+        raise BiduiError(f"用户名“{user_name}”不可用：不能含空格、零宽字符或控制字符（{shown}）")
+    if _name_key(user_name) in RESERVED_NAMES:
         raise BiduiError(f"用户名“{user_name}”为系统保留，请换一个")
 
 
@@ -157,6 +185,10 @@ def _check_new_user(conn, regions: pd.DataFrame, user_name: str, role: str, regi
     _check_role_region(regions, role, region_code, department)
     if conn.execute(select(users.c.user_name).where(users.c.user_name == user_name)).first():
         raise BiduiError(f"用户名“{user_name}”已存在")
+    # User tables hold hundreds of names, not millions: comparing them all is cheap.
+    for (existing,) in conn.execute(select(users.c.user_name)):
+        if _name_key(existing) == _name_key(user_name):
+            raise BiduiError(f"用户名“{user_name}”与已有用户“{existing}”相同或极易混淆，请换一个")
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -182,7 +214,7 @@ def add_user(
     if not _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids):
         # added by someone else between the check and the insert
         raise BiduiError(f"用户名“{user_name}”已存在")
-    return load_user(engine, user_name)
+    return load_user(engine, normalise_user_name(user_name))
 
 
 def _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids) -> bool:
@@ -192,7 +224,7 @@ def _insert_user(engine, user_name, password, role, region_code, department, dis
         _check_new_user(conn, regions, user_name, role, region_code, department)
         _check_password(password)
         row = {
-            "user_name": user_name,
+            "user_name": normalise_user_name(user_name),
             "display_name": display_name,
             "password_hash": HASHER.hash(password),
             "role": role,
@@ -208,10 +240,24 @@ def _insert_user(engine, user_name, password, role, region_code, department, dis
 def load_user(engine: Engine, user_name: str) -> User:
     """The user of that name (active or not); BiduiError when there is none."""
     with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.user_name == user_name)).mappings().first()
+        row = _find(conn, user_name)
     if row is None:
         raise BiduiError(f"用户“{user_name}”不存在")
     return _user(row)
+
+
+def _find(conn, user_name: str):
+    """The stored row a typed name means: the same name after NFKC, else the one name equal to it
+    after NFKC and casefold (new names are kept apart that way, so there is at most one)."""
+    if not isinstance(user_name, str) or not user_name:
+        return None
+    stored = normalise_user_name(user_name)
+    row = conn.execute(select(users).where(users.c.user_name == stored)).mappings().first()
+    if row is not None:
+        return row
+    key = _name_key(user_name)
+    found = [r for r in conn.execute(select(users)).mappings() if _name_key(r["user_name"]) == key]
+    return found[0] if len(found) == 1 else None
 
 
 def authenticate(engine: Engine, user_name: str, password: str) -> User:
@@ -219,17 +265,17 @@ def authenticate(engine: Engine, user_name: str, password: str) -> User:
     message, so the error does not tell which user names exist."""
     wrong = BiduiError("用户名或密码不对")
     with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.user_name == user_name)).mappings().first()
+        row = _find(conn, user_name)
     if row is None:
         _verify(_DUMMY_HASH, password or "")
         raise wrong
     if not _verify(row["password_hash"], password or ""):
         raise wrong
     if not row["active"]:
-        raise BiduiError(f"用户“{user_name}”已停用，请联系管理员")
+        raise BiduiError(f"用户“{row['user_name']}”已停用，请联系管理员")
     if HASHER.check_needs_rehash(row["password_hash"]):
         with engine.begin() as conn:
-            conn.execute(update(users).where(users.c.user_name == user_name).values(password_hash=HASHER.hash(password)))
+            conn.execute(update(users).where(users.c.user_name == row["user_name"]).values(password_hash=HASHER.hash(password)))
     return _user(row)
 
 
@@ -275,9 +321,27 @@ def reactivate(engine: Engine, user_name: str) -> User:
 
 def _set(engine: Engine, user_name: str, **values) -> None:
     with engine.begin() as conn:
-        done = conn.execute(update(users).where(users.c.user_name == user_name).values(**values))
-    if done.rowcount == 0:
-        raise BiduiError(f"用户“{user_name}”不存在")
+        row = _find(conn, user_name)
+        if row is None:
+            raise BiduiError(f"用户“{user_name}”不存在")
+        conn.execute(update(users).where(users.c.user_name == row["user_name"]).values(**values))
+
+
+def has_active_admin(engine: Engine) -> bool:
+    """Whether some active data officer (prefecture user) exists; until one does, the first may be
+    created without signing in."""
+    statement = select(users.c.user_name).where(users.c.role == ADMIN_ROLE, users.c.active.is_(True)).limit(1)
+    with engine.connect() as conn:
+        return conn.execute(statement).first() is not None
+
+
+def require_role(user: User, roles: tuple[str, ...], what: str) -> None:
+    """BiduiError unless `user` is active and holds one of `roles`; `what` names the act ('运行夜间比对')."""
+    if not user.active:
+        raise BiduiError(f"用户“{user.user_name}”已停用，请联系管理员")
+    if user.role not in roles:
+        allowed = "、".join(f"{ROLE_LABELS.get(r, r)}（{r}）" for r in roles)
+        raise BiduiError(f"用户 {user.label}无权{what}：只有{allowed}用户可以")
 
 
 def region_names(engine: Engine, codes: list[str]) -> dict[str, str]:

@@ -4,10 +4,11 @@ reads it back — explain a row, the review queue, the links export."""
 from pipelines.basemap.build import BaseMap, build_base_map
 from pipelines.basemap.explain import explain_row, format_explanation
 from pipelines.basemap.export import export_links
-from pipelines.basemap.review import DECISIONS, decide_pair, list_review
+from pipelines.basemap.review import DECISIONS, REVIEW_ROLES, decide_pair, list_review
 
 __all__ = [
     "DECISIONS",
+    "REVIEW_ROLES",
     "BaseMap",
     "build_base_map",
     "decide_pair",

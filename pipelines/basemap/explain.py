@@ -12,6 +12,7 @@ import json
 
 from matchers.classification import FellegiSunter
 from pipelines import store
+from pipelines.access import Scope, mask_id, mask_ids_in_text
 from pipelines.catalog.feeds import load_feeds
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings
@@ -59,23 +60,34 @@ def _comparisons(model: dict | None, levels_json: str | None) -> dict | None:
     return fitted.explain({name: int(levels.get(name, -1)) for name in fitted.names})
 
 
-def explain_row(settings: Settings, feed: str, record_key: str, day: str | dt.date | None = None) -> dict:
+def explain_row(
+    settings: Settings, feed: str, record_key: str, day: str | dt.date | None = None, scope: Scope | None = None
+) -> dict:
     """Everything that says why (feed, record_key) belongs to its person on a night (default: the
     newest night that linked it): method, probability, weights per comparison, thresholds, the
-    person's chosen attributes with their sources, and review pairs and decisions touching the row."""
+    person's chosen attributes with their sources, and review pairs and decisions touching the row.
+
+    With a `scope`, the row must lie in the user's region (the person's village; for a liaison, a
+    feed of its department) and ID numbers come masked unless the user may see them whole."""
     engine = store.connect(settings)
     on = _day(day)
+    feeds = load_feeds(settings.feeds_config)
     link = store.load_link(engine, feed, record_key, on)
+    person = (store.load_person(engine, link["person_id"]) or {}) if link else {}
+    hidden = f"记录 {feed} {record_key} 不存在，或不在您的管辖范围内"
+    if scope is not None and scope.region_code is not None:
+        # Said alike for a missing row and one out of scope, so nothing tells that a row exists.
+        department = feeds[feed].title.split("·")[0] if feed in feeds else None
+        if link is None or not scope.covers(person.get("village_code"), department):
+            raise BiduiError(hidden)
     if link is None:
         when = f"在 {on.isoformat()} " if on else ""
         raise BiduiError(f"{when}没有找到记录 {feed} {record_key} 的关联结果；请检查数据项和记录编号，或先运行 bidui link")
     night = link["delivery_date"]
     model = store.load_linkage_model(engine, night) or {}
-    person = store.load_person(engine, link["person_id"]) or {}
-    feeds = load_feeds(settings.feeds_config)
     review = store.load_review_queue(engine, night, status=None, feed=feed, record_key=record_key)
     decisions = store.load_review_decisions(engine, feed, record_key)
-    return {
+    info = {
         "delivery_date": night.isoformat(),
         "feed": feed,
         "feed_title": feeds[feed].title if feed in feeds else feed,
@@ -99,6 +111,21 @@ def explain_row(settings: Settings, feed: str, record_key: str, day: str | dt.da
         ],
         "decisions": [{**d, "decided_at": d["decided_at"].isoformat(sep=" ")} for d in decisions.to_dict("records")],
     }
+    if scope is None or scope.full_ids:
+        return info
+    info["person"]["id_number"]["value"] = mask_id(info["person"]["id_number"]["value"]) or None
+    return _masked(info)
+
+
+def _masked(value):
+    """`value` with ID numbers masked in every text inside it (record keys may be ID numbers)."""
+    if isinstance(value, str):
+        return mask_ids_in_text(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
 
 
 def _number(value: float | None, digits: int) -> str:

@@ -161,9 +161,13 @@ def show(
         events = load_clue_events(engine, clue_id)
     overdue = "（已逾期）" if is_overdue(clue["status"], clue["deadline"], dt.date.today()) else ""
     console.print(f"线索 {clue_id}　规则 {clue['rule']}　状态“{STATE_LABELS[clue['status']]}”{overdue}", highlight=False)
+    # Some departments key their records by ID number, and notes are typed freely: everything below
+    # is masked for users who may not see full numbers, not only the evidence.
     console.print(
-        f"对象 {clue['subject_feed']} {clue['subject_key']}　人员 {clue['person_id'] or ''}　村 {clue['village_code'] or ''}"
-        f"　核实部门 {clue['department']}",
+        scope.mask_text(
+            f"对象 {clue['subject_feed']} {clue['subject_key']}　人员 {clue['person_id'] or ''}"
+            f"　村 {clue['village_code'] or ''}　核实部门 {clue['department']}"
+        ),
         highlight=False,
     )
     console.print(
@@ -171,7 +175,6 @@ def show(
         f"　重开 {clue['reopen_count']} 次",
         highlight=False,
     )
-    # ID numbers in the evidence are masked for users below county level, as in their ledgers.
     console.print("证据：" + evidence_text(clue["evidence"], masked=not scope.full_ids), highlight=False, soft_wrap=True)
     table = Table(title="流转记录")
     for header in ("时间", "操作", "从", "到", "操作人", "角色", "说明"):
@@ -184,7 +187,7 @@ def show(
             STATE_LABELS.get(e.to_status, e.to_status),
             e.user_name,
             e.role,
-            e.note or "",
+            scope.mask_text(e.note),
         )
     console.print(table)
 
@@ -200,11 +203,16 @@ def list_(
 ) -> None:
     """列出管辖范围内的线索。"""
     from pipelines.clues import is_overdue, load_clues
-    from pipelines.store import connect
+    from pipelines.rules import load_rules
+    from pipelines.store import connect, load_person_names, load_region_reference
 
     with _friendly_errors():
         scope = _scope(user, password_file)
-        frame = load_clues(connect(load_settings()), scope, statuses=status, rule=rule)
+        engine = connect(load_settings())
+        frame = load_clues(engine, scope, statuses=status, rule=rule)
+        rule_names = {r.code: r.name for r in load_rules()}
+        reference = load_region_reference(engine)
+        places = dict(zip(reference["code"], reference["name"]))
     today = dt.date.today()
     late = [is_overdue(s, d, today) for s, d in zip(frame["status"], frame["deadline"])]
     if overdue:
@@ -214,15 +222,26 @@ def list_(
     table = Table()
     for header in ("线索编号", "规则", "村", "人员", "状态", "整改期限", "重开"):
         table.add_column(header)
-    for row, is_late in list(zip(frame.to_dict("records"), late))[:limit]:
+    shown = list(zip(frame.to_dict("records"), late))[:limit]
+    with _friendly_errors():
+        people = load_person_names(engine, [row["person_id"] for row, _ in shown])
+    for row, is_late in shown:
         deadline = str(row["deadline"])[:10] if row["deadline"] else ""
         table.add_row(
             row["clue_id"],
-            row["rule"],
-            row["village_code"] or "",
-            row["person_id"] or "",
+            f"{row['rule']} {rule_names.get(row['rule'], '')}".strip(),
+            _village_name(places, row["village_code"]),
+            people.get(row["person_id"] or "", (None, None))[0] or scope.mask_text(row["person_id"]),
             STATE_LABELS[row["status"]],
             deadline + ("（逾期）" if is_late else ""),
             str(row["reopen_count"]),
         )
     console.print(table)
+
+
+def _village_name(places: dict[str, str], code: str | None) -> str:
+    """Township and village name ('猴场镇尚礼村'), the code where the reference has no name."""
+    if not code:
+        return ""
+    township = places.get(code[:9].ljust(12, "0"), "") if len(code) >= 9 else ""
+    return (township + places.get(code.ljust(12, "0"), "")) or code

@@ -49,7 +49,7 @@ def issue(
         return
     for r in results:
         extra = f"，其中本次新下发 {r['issued_now']} 条" if r["issued_now"] != r["clues"] else ""
-        reopened = f"，随附重新打开的线索 {r['carried_reopened']} 条" if r["carried_reopened"] else ""
+        reopened = f"，随附退回或重新打开、需重新核实的线索 {r['carried_reopened']} 条" if r["carried_reopened"] else ""
         console.print(
             f"{r['county_name']}（{r['county_code']}）：台账 {r['clues']} 条线索{extra}{reopened}，"
             f"{len(r['sheets'])} 个乡镇，身份证号{'已脱敏' if r['masked'] else '完整显示'}\n  {r['file']}",

@@ -14,10 +14,23 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipelines.cli.audit import audit_app
 from pipelines.cli.clues import clue_app
-from pipelines.cli.common import PASSWORD_FILE, console, parse_date_option, signed_in_scope
+from pipelines.cli.common import (
+    ADMIN_USER,
+    PASSWORD_FILE,
+    USER,
+    FriendlyGroup,
+    console,
+    parse_date_option,
+    sign_in,
+    sign_in_admin,
+    signed_in_scope,
+)
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.cli.ledgers import ledgers_app
+from pipelines.cli.night import night_app
+from pipelines.cli.text import install as _install_chinese_text
 from pipelines.cli.users import user_app
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings, load_settings
@@ -29,7 +42,11 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
-app = typer.Typer(help="比对 bidui：农村人口与防返贫监测跨部门数据比对", no_args_is_help=True, add_completion=False)
+_install_chinese_text()
+
+app = typer.Typer(
+    cls=FriendlyGroup, help="比对 bidui：农村人口与防返贫监测跨部门数据比对", no_args_is_help=True, add_completion=False
+)
 export_app = typer.Typer(help="导出结果", no_args_is_help=True)
 review_app = typer.Typer(help="人工审核：灰色区间的候选配对", no_args_is_help=True)
 app.add_typer(export_app, name="export")
@@ -37,7 +54,10 @@ app.add_typer(review_app, name="review")
 app.add_typer(user_app, name="user")
 app.add_typer(clue_app, name="clue")
 app.add_typer(ledgers_app, name="ledgers")
+app.add_typer(night_app, name="night")
+app.add_typer(audit_app, name="audit")
 STATE: dict[str, Settings] = {}
+REVIEWER = typer.Option(None, "--user", help="审核人用户名：须为市（州）数据管理员（prefecture）账号")
 
 
 @app.callback()
@@ -78,22 +98,26 @@ def demo_data(
     from pipelines.demo import generate_delivery
 
     with _friendly_errors():
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError as exc:
-            raise BiduiError(f"数据日期“{as_of}”格式不对，应为 YYYY-MM-DD") from exc
+        day = _day(as_of)
         with _progress("生成模拟数据") as progress:
             path = generate_delivery(persons, seed, out, day, progress=progress)
     console.print(f"模拟交付已生成：[bold]{path}[/bold]（真值在 {path / '_truth'}）")
 
 
 @app.command()
-def ingest(delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名，例如 drop/2026-11-20")) -> None:
-    """载入一晚的交付数据（每个数据项保存为当日快照）。"""
+def ingest(
+    delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名，例如 drop/2026-11-20"),
+    user: str | None = ADMIN_USER,
+    password_file: Path | None = PASSWORD_FILE,
+) -> None:
+    """载入一晚的交付数据（每个数据项保存为当日快照；须以市（州）数据管理员身份登录）。"""
     from pipelines.ingest import ingest_delivery
 
+    settings = _settings()
+    with _friendly_errors():
+        sign_in_admin(settings, user, password_file, "载入交付数据")
     with _friendly_errors(), _progress("载入") as progress:
-        summary = ingest_delivery(_settings(), delivery_dir, progress=progress)
+        summary = ingest_delivery(settings, delivery_dir, progress=progress)
     _print_feeds([dataclasses.asdict(f) for f in summary.feeds])
     for note in summary.notes:
         console.print(f"[yellow]提示：[/yellow]{note}")
@@ -103,15 +127,20 @@ def ingest(delivery_dir: Path = typer.Argument(..., help="交付目录，以数�
 def validate(
     delivery_date: str = typer.Argument(..., help="数据日期 YYYY-MM-DD"),
     feed: list[str] | None = typer.Option(None, "--feed", help="只检查这些数据项"),
+    user: str | None = ADMIN_USER,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """用 Great Expectations 检查已载入的数据，并生成校验报告。"""
+    """用 Great Expectations 检查已载入的数据，并生成校验报告（须以市（州）数据管理员身份登录）。"""
     from pipelines.catalog import load_feeds
     from pipelines.night import validate_night
 
     settings = _settings()
+    with _friendly_errors():
+        _day(delivery_date)  # a mistyped date is named before a password is asked
+        sign_in_admin(settings, user, password_file, "校验数据")
     with _friendly_errors(), _progress("校验") as progress:
         names = feed or list(load_feeds(settings.feeds_config))
-        _, report = validate_night(settings, delivery_date, names, progress)
+        _, report = validate_night(settings, _day(delivery_date).isoformat(), names, progress)
     _print_report(report)
 
 
@@ -119,11 +148,15 @@ def validate(
 def run(
     delivery_dir: Path = typer.Argument(..., help="交付目录，以数据日期命名"),
     release: list[str] | None = typer.Option(None, "--release", help="放行被熔断暂停的规则，例如 --release R05"),
+    user: str | None = ADMIN_USER,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """运行一整晚的比对：载入 → 校验 → 报告 → 关联（底图）→ 规则 → 问题线索。"""
+    """运行一整晚的比对：载入 → 校验 → 报告 → 关联（底图）→ 规则 → 问题线索（须以市（州）数据管理员身份登录）。"""
     from pipelines.night import run_night
 
     settings = _settings()
+    with _friendly_errors():
+        sign_in_admin(settings, user, password_file, "运行夜间比对")
     with _friendly_errors(), _progress("夜间比对") as progress:
         result = run_night(settings, delivery_dir, progress=progress, release=release or ())
     if result.report is not None:
@@ -140,12 +173,20 @@ def run(
 
 
 @app.command()
-def link(delivery_date: str = typer.Argument(..., help="数据日期 YYYY-MM-DD（须已载入）")) -> None:
-    """关联一晚已载入的数据：人员记录 → 关联 → 底图（人员、户、关联、待审核）。"""
+def link(
+    delivery_date: str = typer.Argument(..., help="数据日期 YYYY-MM-DD（须已载入）"),
+    user: str | None = ADMIN_USER,
+    password_file: Path | None = PASSWORD_FILE,
+) -> None:
+    """关联一晚已载入的数据：人员记录 → 关联 → 底图（人员、户、关联、待审核）；须以市（州）数据管理员身份登录。"""
     from pipelines.link import link_night
 
+    settings = _settings()
+    with _friendly_errors():
+        day = _day(delivery_date)
+        sign_in_admin(settings, user, password_file, "运行关联")
     with _friendly_errors(), _progress("关联") as progress:
-        summary = link_night(_settings(), _day(delivery_date), progress=progress)
+        summary = link_night(settings, day, progress=progress)
     _print_link(summary)
 
 
@@ -154,40 +195,51 @@ def explain(
     feed: str = typer.Argument(..., help="数据项，例如 hukou、medical_insurance"),
     record_key: str = typer.Argument(..., help="该数据项的记录编号"),
     date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+    user: str = USER,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """说明一条记录为何关联到现在的人员：逐项比对的级别和权重、合计、阈值。"""
+    """说明一条记录为何关联到现在的人员：逐项比对的级别和权重、合计、阈值（只限管辖范围内的记录）。"""
     from pipelines.basemap import explain_row, format_explanation
 
     with _friendly_errors():
-        info = explain_row(_settings(), feed, record_key, date)
+        settings = _settings()
+        scope = signed_in_scope(settings, user, password_file)
+        info = explain_row(settings, feed, record_key, date, scope)
     console.print(format_explanation(info), markup=False, highlight=False)
+
+
+_EXPORT_OUT_HELP = "输出文件：.xlsx 给人用 Excel 打开（中文表头，长编号不丢位）；.csv 给其他系统和脚本读取（英文列名和代码）"
 
 
 @export_app.command("links")
 def export_links(
-    out: Path = typer.Option(..., "--out", help="输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）"),
+    out: Path = typer.Option(..., "--out", help=_EXPORT_OUT_HELP),
     date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+    user: str = USER,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """导出关联结果：每条人员记录一行（数据项、记录编号、人员编号、户编码、关联方式、匹配概率）。"""
+    """导出关联结果（只限市州、县级用户的管辖范围）：每条人员记录一行（数据项、记录编号、人员编号、户编码、关联方式、匹配概率）。"""
     from pipelines.basemap import export_links as write_links
 
     with _friendly_errors():
-        summary = write_links(_settings(), out, date)
+        settings = _settings()
+        scope = signed_in_scope(settings, user, password_file)
+        summary = write_links(settings, out, scope, date)
     console.print(f"已导出 {summary['delivery_date']} 的关联结果 {summary['rows']:,} 行：[bold]{summary['path']}[/bold]")
 
 
 @export_app.command("clues")
 def export_clues(
-    out: Path = typer.Option(..., "--out", help="输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）"),
-    user: str | None = typer.Option(None, "--user", help="以该用户身份导出（只导出其管辖范围内的线索）"),
+    out: Path = typer.Option(..., "--out", help=_EXPORT_OUT_HELP),
+    user: str = USER,
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """导出问题线索：每条线索一行（规则、对象、人员编号、户编号、村、状态、首次/最近发现、重开次数、整改期限）。"""
+    """导出管辖范围内的问题线索：每条线索一行（线索编号、规则、状态、乡镇、村、户、姓名、证件号、首次/最近发现、重开次数、整改期限）。"""
     from pipelines.clues import export_clues as write
 
-    settings = _settings()
     with _friendly_errors():
-        scope = signed_in_scope(settings, user, password_file) if user else None
+        settings = _settings()
+        scope = signed_in_scope(settings, user, password_file)
         done = write(settings, out, scope)
     console.print(f"已导出 {done['rows']:,} 条问题线索：{done['path']}", highlight=False)
 
@@ -196,12 +248,16 @@ def export_clues(
 def review_list(
     limit: int = typer.Option(50, "--limit", help="最多显示多少对"),
     date: str | None = typer.Option(None, "--date", help="数据日期 YYYY-MM-DD（默认：最近一次关联）"),
+    user: str | None = REVIEWER,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """列出待审核的候选配对（匹配概率介于两个阈值之间）。"""
-    from pipelines.basemap import list_review
+    """列出待审核的候选配对（匹配概率介于两个阈值之间）；须以可审核的用户登录（见 review decide）。"""
+    from pipelines.basemap import REVIEW_ROLES, list_review
 
     with _friendly_errors():
-        pairs = list_review(_settings(), date, limit)
+        settings = _settings()
+        sign_in(settings, user, password_file, REVIEW_ROLES, "审核候选配对")
+        pairs = list_review(settings, date, limit)
     if pairs.empty:
         console.print("没有待审核的配对。")
         return
@@ -216,8 +272,8 @@ def review_list(
             soft_wrap=True,
         )
     console.print(
-        "查看理由：bidui explain 数据项 记录编号；给出结论：bidui review decide 数据项 记录编号 候选数据项 候选记录编号 "
-        "same|different --user 审核人",
+        "查看理由：bidui explain 数据项 记录编号 --user 用户名；给出结论：bidui review decide 数据项 记录编号 候选数据项 候选记录编号 "
+        "same|different --user 审核人用户名",
         highlight=False,
     )
 
@@ -229,13 +285,17 @@ def review_decide(
     candidate_feed: str = typer.Argument(..., help="候选数据项"),
     candidate_key: str = typer.Argument(..., help="候选记录编号"),
     decision: str = typer.Argument(..., help="same（同一人）或 different（不是同一人）"),
-    user: str = typer.Option(..., "--user", help="审核人"),
+    user: str | None = REVIEWER,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """记录审核结论；此后每晚关联都遵守该结论。"""
-    from pipelines.basemap import decide_pair
+    """记录审核结论；此后每晚关联都遵守该结论，审核人记为登录的用户。只有市（州）数据管理员（prefecture）可以审核：
+    一对记录可能分属两个县，结论约束全市（州）此后每晚的关联；县、乡镇、村、联络员和审计用户不能审核。"""
+    from pipelines.basemap import REVIEW_ROLES, decide_pair
 
     with _friendly_errors():
-        stored = decide_pair(_settings(), feed, record_key, candidate_feed, candidate_key, decision, user)
+        settings = _settings()
+        reviewer = sign_in(settings, user, password_file, REVIEW_ROLES, "审核候选配对")
+        stored = decide_pair(settings, feed, record_key, candidate_feed, candidate_key, decision, reviewer)
     verdict = "同一人" if stored["decision"] == "same" else "不是同一人"
     console.print(
         f"已记录：{feed} {record_key} 与 {candidate_feed} {candidate_key} {verdict}"
@@ -300,15 +360,19 @@ def _evaluate_clues(delivery: Path | None) -> None:
 
 
 @app.command("db-upgrade")
-def db_upgrade() -> None:
-    """把数据库结构升级到最新版本。"""
+def db_upgrade(user: str | None = ADMIN_USER, password_file: Path | None = PASSWORD_FILE) -> None:
+    """把数据库结构升级到最新版本（须以市（州）数据管理员身份登录）。"""
     from pipelines.store import connect
 
-    connect(_settings())
+    with _friendly_errors():
+        settings = _settings()
+        sign_in_admin(settings, user, password_file, "升级数据库结构")
+        connect(settings)
     console.print("数据库结构已是最新版本。")
 
 
 def _day(text: str) -> dt.date:
+    """A data date typed on the command line: every command's dates go through parse_date_option."""
     return parse_date_option(text, "数据日期")
 
 

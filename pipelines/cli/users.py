@@ -4,16 +4,22 @@ Signing in from other commands: a command that acts for a person takes `--user N
 the password with a hidden prompt; `--password-file PATH` (first line of a UTF-8 file, a BOM from
 Notepad is fine) is for scheduled jobs on the office PC. There is deliberately no password option
 or environment variable: both end up in shell history, process lists or shared scripts.
+
+Accounts are kept by the prefecture's data officer (role prefecture), signed in like any other
+command. Two exceptions: the very first officer of an empty store is made without signing in (there
+is no one to sign in as), and anyone may change their own password by giving the current one.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 import typer
 from rich.table import Table
 
 from pipelines.access import ROLE_LABELS, ROLES, User
-from pipelines.cli.common import console
+from pipelines.cli.common import ADMIN_USER, PASSWORD_FILE, console, resolve_user, sign_in_admin
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings, load_settings
@@ -47,6 +53,17 @@ def _new_password(password_stdin: bool) -> str:
 
 
 PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="从标准输入读取密码（一行），供批量建用户的脚本使用")
+MANAGE = "管理用户"
+
+
+def _admin(settings: Settings, user: str | None, password_file: Path | None) -> User:
+    return sign_in_admin(settings, user, password_file, MANAGE)
+
+
+def _within(admin: User, region_code: str) -> None:
+    """An officer keeps the accounts of their own prefecture only."""
+    if not region_code.startswith(admin.region_code):
+        raise BiduiError(f"区划 {region_code} 不在用户 {admin.user_name} 的管辖范围（{admin.region_code}）内")
 
 
 @user_app.command("add")
@@ -64,34 +81,50 @@ def add(
         help="能否查看完整身份证号（默认：市州、县、联络员、审计可以；乡镇、村只看脱敏号码）",
     ),
     password_stdin: bool = PASSWORD_STDIN,
+    user: str | None = ADMIN_USER,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """新建用户（不给 --password-stdin 时提示输入两次密码）。"""
-    from pipelines.access import add_user, check_new_user
+    """新建用户（不给 --password-stdin 时提示输入两次密码）。须以市（州）数据管理员身份登录（--user）；
+    例外：库中还没有启用的市（州）数据管理员时，可不登录新建第一个数据管理员（--role prefecture）。"""
+    from pipelines.access import ADMIN_ROLE, add_user, check_new_user, has_active_admin
     from pipelines.store import load_region_reference
 
     with _friendly_errors():
-        engine = _engine()
+        settings = load_settings()
+        engine = _engine(settings)
+        first_officer = user is None and not has_active_admin(engine)
+        if first_officer and role != ADMIN_ROLE:
+            raise BiduiError(
+                "还没有启用的市（州）数据管理员账号：请先新建一个，例如 bidui user add 用户名 --role prefecture --region 5227"
+            )
+        if not first_officer:
+            _within(_admin(settings, user, password_file), region)
         check_new_user(engine, name, role, region, department)
         password = _new_password(password_stdin)
-        user = add_user(engine, name, password, role, region, department, display_name, full_ids)
-    ids = "完整身份证号" if user.full_ids else "脱敏身份证号"
-    console.print(f"已新建用户：{user.user_name}（{_describe(user)}，{ids}）", highlight=False)
+        if first_officer:
+            console.print("[yellow]提示：[/yellow]库中还没有启用的市（州）数据管理员，本次无需登录，新建第一个数据管理员账号。")
+        new = add_user(engine, name, password, role, region, department, display_name, full_ids)
+    ids = "完整身份证号" if new.full_ids else "脱敏身份证号"
+    console.print(f"已新建用户：{new.user_name}（{_describe(new)}，{ids}）", highlight=False)
     if load_region_reference(engine).empty:
         console.print("[yellow]提示：[/yellow]区划参照表还是空的（尚未载入交付数据），未能核对该区划代码是否存在。")
 
 
 @user_app.command("list")
-def list_(active_only: bool = typer.Option(False, "--active-only", help="只列出启用中的用户")) -> None:
-    """列出用户：角色、管辖区域、部门、能否看完整身份证号、是否启用。"""
+def list_(
+    active_only: bool = typer.Option(False, "--active-only", help="只列出启用中的用户"),
+    user: str | None = ADMIN_USER,
+    password_file: Path | None = PASSWORD_FILE,
+) -> None:
+    """列出用户：角色、管辖区域、部门、能否看完整身份证号、是否启用（须以市（州）数据管理员身份登录）。"""
     from pipelines.access import list_users, region_names
 
     with _friendly_errors():
-        engine = _engine()
-        people = list_users(engine, include_inactive=not active_only)
+        settings = load_settings()
+        admin = _admin(settings, user, password_file)
+        engine = _engine(settings)
+        people = list_users(engine, admin, include_inactive=not active_only)
         names = region_names(engine, [u.region_code for u in people])
-    if not people:
-        console.print("还没有用户。新建：bidui user add 用户名 --role county --region 522725")
-        return
     table = Table(title=f"用户（{len(people)} 个）")
     for header in ("用户名", "姓名", "角色", "管辖区域", "部门", "身份证号", "状态"):
         table.add_column(header)
@@ -110,35 +143,64 @@ def list_(active_only: bool = typer.Option(False, "--active-only", help="只列�
 
 
 @user_app.command("passwd")
-def passwd(name: str = typer.Argument(..., help="用户名"), password_stdin: bool = PASSWORD_STDIN) -> None:
-    """为用户设置新密码（管理员操作，不需要旧密码）。"""
-    from pipelines.access import load_user, set_password
+def passwd(
+    name: str = typer.Argument(..., help="用户名"),
+    password_stdin: bool = PASSWORD_STDIN,
+    user: str | None = typer.Option(
+        None, "--user", help="操作人（默认即该用户本人，先输入其当前密码；为他人设置须为市（州）数据管理员）"
+    ),
+    password_file: Path | None = typer.Option(None, "--password-file", help="操作人的密码文件（不给则提示输入）"),
+) -> None:
+    """设置新密码：本人修改须先输入当前密码；市（州）数据管理员可为管辖范围内的其他用户重设（不需要其旧密码）。"""
+    from pipelines.access import ADMIN_ROLE, load_user, require_role, set_password
 
     with _friendly_errors():
-        engine = _engine()
-        load_user(engine, name)  # an unknown name is refused before a password is typed
-        set_password(engine, name, _new_password(password_stdin))
-    console.print(f"已为用户 {name} 设置新密码。", highlight=False)
+        settings = load_settings()
+        engine = _engine(settings)
+        # Without --user the account signs itself in: its current password is what is asked first.
+        operator = resolve_user(settings, user or name, password_file)
+        target = load_user(engine, name)  # an unknown name is refused before a new password is typed
+        if target.user_name != operator.user_name:
+            require_role(operator, (ADMIN_ROLE,), MANAGE)
+            _within(operator, target.region_code)
+        set_password(engine, target.user_name, _new_password(password_stdin))
+    console.print(f"已为用户 {target.user_name} 设置新密码。", highlight=False)
 
 
 @user_app.command("disable")
-def disable(name: str = typer.Argument(..., help="用户名")) -> None:
-    """停用用户：不能再登录；已有的核实、签字记录保持不变。"""
-    from pipelines.access import deactivate
+def disable(
+    name: str = typer.Argument(..., help="用户名"), user: str | None = ADMIN_USER, password_file: Path | None = PASSWORD_FILE
+) -> None:
+    """停用用户：不能再登录；已有的核实、签字记录保持不变（须以市（州）数据管理员身份登录，不能停用自己）。"""
+    from pipelines.access import deactivate, load_user
 
     with _friendly_errors():
-        user = deactivate(_engine(), name)
-    console.print(f"已停用用户：{user.user_name}（{_describe(user)}）", highlight=False)
+        settings = load_settings()
+        admin = _admin(settings, user, password_file)
+        engine = _engine(settings)
+        target = load_user(engine, name)
+        _within(admin, target.region_code)
+        # Keeps one active officer signed in here, so the no-sign-in first-officer door stays shut.
+        if target.user_name == admin.user_name:
+            raise BiduiError("不能停用自己的账号")
+        done = deactivate(engine, target.user_name)
+    console.print(f"已停用用户：{done.user_name}（{_describe(done)}）", highlight=False)
 
 
 @user_app.command("enable")
-def enable(name: str = typer.Argument(..., help="用户名")) -> None:
-    """重新启用已停用的用户。"""
-    from pipelines.access import reactivate
+def enable(
+    name: str = typer.Argument(..., help="用户名"), user: str | None = ADMIN_USER, password_file: Path | None = PASSWORD_FILE
+) -> None:
+    """重新启用已停用的用户（须以市（州）数据管理员身份登录）。"""
+    from pipelines.access import load_user, reactivate
 
     with _friendly_errors():
-        user = reactivate(_engine(), name)
-    console.print(f"已启用用户：{user.user_name}（{_describe(user)}）", highlight=False)
+        settings = load_settings()
+        admin = _admin(settings, user, password_file)
+        engine = _engine(settings)
+        _within(admin, load_user(engine, name).region_code)
+        done = reactivate(engine, name)
+    console.print(f"已启用用户：{done.user_name}（{_describe(done)}）", highlight=False)
 
 
 def _describe(user: User) -> str:

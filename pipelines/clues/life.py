@@ -30,8 +30,10 @@ from pipelines.clues.states import OPEN_STATES
 from pipelines.errors import BiduiError
 from pipelines.rules.run import FIRED_COLUMNS
 from pipelines.settings import Settings
+from pipelines.store.audit import append_events
 from pipelines.store.bulk import bulk_insert, raw_frame
 from pipelines.store.tables import clue_events, clues, rule_runs
+from pipelines.store.transactions import lock_rows, write_transaction
 
 __all__ = [
     "CLUE_COLUMNS",
@@ -50,6 +52,7 @@ __all__ = [
     "load_clues",
     "make_event",
     "plain_value",
+    "write_events",
 ]
 
 CLUE_COLUMNS = [c.name for c in clues.columns]
@@ -152,7 +155,8 @@ def _held(fired: int, previous: int | None, settings: Settings) -> bool:
 def _load_rule_clues(conn, rules: list[str]) -> pd.DataFrame:
     if not rules:
         return pd.DataFrame(columns=CLUE_COLUMNS)
-    statement = select(*(clues.c[c] for c in CLUE_COLUMNS)).where(clues.c.rule.in_(rules))
+    # Locked: the night rewrites whole rows, which must not undo a user's move made meanwhile.
+    statement = lock_rows(conn, select(*(clues.c[c] for c in CLUE_COLUMNS)).where(clues.c.rule.in_(rules)), clues)
     frame = raw_frame(conn, statement, CLUE_COLUMNS)
     return frame.astype(object).where(frame.notna(), None)
 
@@ -163,6 +167,7 @@ def _next_numbers(conn) -> dict[str, int]:
 
 
 def make_event(clue_id, action, before, after, actor: ActorLike, at, note=None, day=None, source="night") -> dict:
+    """One clue_events row (not yet written): `actor` is who made the move."""
     return {
         "clue_id": clue_id,
         "action": action,
@@ -262,6 +267,11 @@ def _night_changes(
     return inserts, updates, events, counts
 
 
+def write_events(conn, events: list[dict]) -> None:
+    """Append events (make_event rows) to clue_events: every event is written here, and only here."""
+    append_events(conn, events)  # chained: pipelines.store.audit
+
+
 def _write_updates(conn, rows: list[dict]) -> None:
     if not rows:
         return
@@ -296,7 +306,7 @@ def apply_rule_run(
     circuit breaker tonight.
     """
     release = set(release)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         latest = conn.execute(select(func.max(rule_runs.c.delivery_date))).scalar()
         if latest is not None and latest > day:
             raise BiduiError(f"已经按更晚的数据日期 {latest} 生成过线索，不能再用 {day} 的数据改动线索")
@@ -335,8 +345,7 @@ def apply_rule_run(
                 body[column] = [plain_value(column, v) for v in body[column]]
             bulk_insert(conn, clues.name, CLUE_COLUMNS, body.astype(object).where(body.notna(), None))
         _write_updates(conn, updates)
-        if events:
-            conn.execute(insert(clue_events), events)
+        write_events(conn, events)
         for record in records:
             record.update(counts.get(record["rule"], {}))
         conn.execute(rule_runs.delete().where(rule_runs.c.delivery_date == day))
@@ -358,11 +367,14 @@ def apply_rule_run(
 # --- reading ---------------------------------------------------------------------------------
 
 
-def load_clue(conn, clue_id: str, scope=None) -> dict | None:
-    """One clue as a dict, or None when it does not exist or lies outside `scope`."""
+def load_clue(conn, clue_id: str, scope=None, for_update: bool = False) -> dict | None:
+    """One clue as a dict, or None when it does not exist or lies outside `scope`. `for_update`:
+    the row is locked until the caller's transaction ends (a write_transaction), to move the clue."""
     statement = select(*(clues.c[c] for c in CLUE_COLUMNS)).where(clues.c.clue_id == clue_id)
     if scope is not None:
         statement = statement.where(scope.build_clue_filter(clues))
+    if for_update:
+        statement = lock_rows(conn, statement, clues)
     row = conn.execute(statement).mappings().first()
     return dict(row) if row else None
 

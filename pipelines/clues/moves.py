@@ -5,18 +5,31 @@
 when any of its moves fails; `write_moves` writes many moved clues with one batched UPDATE and
 their events with one INSERT (a ledger brings back thousands at once); `apply_move` is the two for
 one clue; `act` is a signed-in user's move, with role and region scope checked.
+
+No move is lost to a concurrent one: the clue is read and written in one write_transaction
+(pipelines.store.transactions) with its row locked, and the UPDATE only changes a clue still in
+the state the move was planned from; a clue found moved on is an error, never an overwrite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import Engine, bindparam, update
 
-from pipelines.clues.life import DEFAULT_DEADLINE_DAYS, VERIFICATION_FIELDS, ActorLike, load_clue, make_event, plain_value
+from pipelines.clues.life import (
+    DEFAULT_DEADLINE_DAYS,
+    VERIFICATION_FIELDS,
+    ActorLike,
+    load_clue,
+    make_event,
+    plain_value,
+    write_events,
+)
 from pipelines.clues.states import ACTION_LABELS, MOVES, STATE_LABELS, VERDICTS, next_state
 from pipelines.errors import BiduiError
-from pipelines.store.tables import clue_events, clues
+from pipelines.store.tables import clues
+from pipelines.store.transactions import write_transaction
 
 __all__ = ["act", "apply_move", "plan_move", "write_moves"]
 
@@ -100,19 +113,32 @@ def plan_move(
     return after, make_event(clue["clue_id"], action, clue["status"], target, actor, at, note=note, source=source)
 
 
-def write_moves(conn, moved: list[dict], events: list[dict]) -> None:
+def write_moves(conn, moved: list[tuple[str, dict]], events: list[dict]) -> None:
     """Write the final state of each moved clue (MOVED_COLUMNS) and append the events, inside the
-    caller's transaction: one executemany UPDATE, one multi-row INSERT."""
+    caller's write_transaction. `moved`: (the status the moves were planned from, the clue after).
+    BiduiError, and nothing written once the caller rolls back, when a clue is no longer in the
+    status it was read in: another move won the race."""
     if moved:
         statement = (
-            update(clues).where(clues.c.clue_id == bindparam("b_clue_id")).values({c: bindparam(f"b_{c}") for c in MOVED_COLUMNS})
+            update(clues)
+            .where((clues.c.clue_id == bindparam("b_clue_id")) & (clues.c.status == bindparam("b_was")))
+            .values({c: bindparam(f"b_{c}") for c in MOVED_COLUMNS})
         )
-        conn.execute(
-            statement,
-            [{"b_clue_id": clue["clue_id"], **{f"b_{c}": plain_value(c, clue[c]) for c in MOVED_COLUMNS}} for clue in moved],
-        )
-    if events:
-        conn.execute(insert(clue_events), events)
+        params = [
+            {"b_clue_id": clue["clue_id"], "b_was": was, **{f"b_{c}": plain_value(c, clue[c]) for c in MOVED_COLUMNS}}
+            for was, clue in moved
+        ]
+        if conn.dialect.supports_sane_multi_rowcount:
+            changed = conn.execute(statement, params).rowcount
+        else:  # psycopg2 does not count an executemany's rows; its rows are locked anyway
+            changed = sum(conn.execute(statement, p).rowcount for p in params)
+        if changed != len(moved):
+            raise BiduiError(
+                f"{len(moved) - changed} 条线索在操作期间已被他人改动，本次操作未保存；请刷新后重试"
+                if len(moved) > 1
+                else f"线索 {moved[0][1]['clue_id']} 在操作期间已被他人改动，本次操作未保存；请刷新后重试"
+            )
+    write_events(conn, events)
 
 
 def apply_move(
@@ -129,7 +155,7 @@ def apply_move(
     """Make one move on `clue` (a row of load_clue) inside the caller's transaction, without role
     or scope checks (the caller made them); returns the clue after it."""
     after, event = plan_move(clue, action, fields, actor, at, deadline_days, dismiss_reasons, source)
-    write_moves(conn, [after], [event])
+    write_moves(conn, [(clue["status"], after)], [event])
     return after
 
 
@@ -147,8 +173,8 @@ def act(
 
     fields = dict(fields or {})
     scope.require(action)
-    with engine.begin() as conn:
-        clue = load_clue(conn, clue_id, scope)
+    with write_transaction(engine) as conn:
+        clue = load_clue(conn, clue_id, scope, for_update=True)
         if clue is None:
             raise BiduiError(f"线索 {clue_id} 不存在，或不在您的管辖范围内")
         # The township sends back a verification it will not sign; the county a signed clue it will not close.

@@ -1,4 +1,5 @@
-"""The clues stage: a night's rules become clues (`run_clue_night`); clues leave as CSV (`export_clues`).
+"""The clues stage: a night's rules become clues (`run_clue_night`); clues leave through
+pipelines.clues.export.
 
 The summary of each night's rules — ran, skipped for a missing feed, held by the circuit breaker,
 failed — is also written to reports/<date>/clues.json for the data officer.
@@ -9,19 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pipelines import store
-from pipelines.clues.life import CLUE_EXPORT_COLUMNS, apply_rule_run, load_clues
-from pipelines.errors import BiduiError
+from pipelines.clues.life import apply_rule_run, load_clues
 from pipelines.results import StageResult
 from pipelines.rules.run import FIRED_COLUMNS
 from pipelines.settings import Settings
 
-__all__ = ["ClueNight", "counties_with_new_clues", "export_clues", "run_clue_night"]
+__all__ = ["ClueNight", "counties_with_new_clues", "run_clue_night"]
 
 
 @dataclass
@@ -63,18 +62,6 @@ def run_clue_night(
     result = ClueNight(**summary)
     store.write_json(settings.reports_dir / day.isoformat() / "clues.json", result.to_dict())
     return result
-
-
-def export_clues(settings: Settings, out: Path, scope=None) -> dict:
-    """Write the clues `scope` may see (all for None) to `out`: UTF-8 with BOM, CRLF, whole or not at all."""
-    engine = store.connect(settings)
-    frame = load_clues(engine, scope)
-    if frame.empty and scope is None:
-        raise BiduiError("还没有任何问题线索，请先运行 bidui run")
-    for column in ("first_seen", "last_seen", "deadline"):
-        frame[column] = [None if v is None else str(v)[:10] for v in frame[column]]
-    store.write_excel_csv(out, CLUE_EXPORT_COLUMNS, [frame])
-    return {"path": str(Path(out).resolve()), "rows": len(frame)}
 
 
 def counties_with_new_clues(settings: Settings) -> list[str]:

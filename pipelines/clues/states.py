@@ -28,6 +28,8 @@ STATE_LABELS = {
     "closed": "已销号",
     "filed": "已备案",
     "cleared_by_data": "数据已消除",
+    # Only in the history of a clue whose night was undone (the clue itself is gone).
+    "withdrawn": "已撤回（比对撤销）",
 }
 ACTION_LABELS = {
     "found": "比对发现",
@@ -42,6 +44,8 @@ ACTION_LABELS = {
     "clear": "数据已消除",
     "refound": "再次发现",
     "evidence": "证据更新",
+    "withdraw": "撤回（比对撤销）",
+    "undo": "恢复到撤销的比对之前",
 }
 VERDICTS = ("属实", "不属实")
 

@@ -191,6 +191,7 @@ def ingest_delivery(settings: Settings, delivery_dir: Path, progress: Progress |
     day = delivery_date_of(delivery_dir)
     feeds = load_feeds(settings.feeds_config)
     engine = store.connect(settings)
+    store.open_night(engine, day)  # a future or out-of-order date is refused before anything is written
     _ensure_regions(engine, settings, feeds)
     files, notes = find_feed_files(delivery_dir, feeds)
     store.record_delivery(engine, day, str(delivery_dir.resolve()))

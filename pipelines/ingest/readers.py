@@ -11,14 +11,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipelines.catalog.feeds import FeedSpec, normalise_header
+from pipelines.ingest.csv_records import MAX_BROKEN_ROWS, MAX_FIELD_CHARS, NUL_MARK, TooManyBrokenRows, read_records
+from pipelines.store import WorkbookUnreadable, read_sheets
 
 __all__ = ["FeedRejected", "find_header", "read_feed_file"]
 
 HEADER_SCAN_ROWS = 10
 ZIP_MAGIC = b"PK\x03\x04"
+XLSX_MAX_ROWS = 1_048_576  # all of Excel's rows: a feed may fill a sheet
+XLSX_MAX_COLS = 200  # feeds have a few dozen columns; unknown ones are kept up to here
+# Bytes no text file holds (NUL and the C0 controls but tab, line breaks, form feed and escape).
+_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32)])
+BINARY_SHARE = 0.05  # one NUL in a field is a damaged row; this share of control bytes is not text
 
 
 class FeedRejected(Exception):
@@ -50,7 +58,7 @@ def read_feed_file(path: Path, spec: FeedSpec, max_bytes: int) -> RawTable:
     if head == ZIP_MAGIC:
         if path.suffix.lower() != ".xlsx":
             notes.append(_note("file_format", "warning", f"文件扩展名为 {path.suffix}，但内容是 Excel 工作簿，已按 Excel 读取"))
-        raw, encoding = _read_xlsx(path), "xlsx"
+        raw, encoding = _read_xlsx(path, notes), "xlsx"
     elif path.suffix.lower() == ".xlsx":
         raise FeedRejected("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿")
     else:
@@ -62,16 +70,13 @@ def read_feed_file(path: Path, spec: FeedSpec, max_bytes: int) -> RawTable:
 # --- xlsx -----------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    from python_calamine import CalamineWorkbook
-
+def _read_xlsx(path: Path, notes: list[dict]) -> pd.DataFrame:
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
-        rows = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
-        return pd.DataFrame(rows, dtype=object)
-    except Exception as exc:  # calamine raises several types for damaged workbooks
-        raise FeedRejected(f"Excel 文件无法打开（文件可能已损坏）：{exc}") from exc
+        [sheet] = read_sheets(path, max_rows=XLSX_MAX_ROWS, max_cols=XLSX_MAX_COLS, first_only=True)
+    except WorkbookUnreadable as exc:
+        raise FeedRejected(str(exc)) from exc
+    notes.extend(_note("far_cells", "warning", text) for text in sheet.ignored)
+    return pd.DataFrame([[_cell_text(v) for v in row] for row in sheet.rows], dtype=object)
 
 
 def _cell_text(value: object) -> str | None:
@@ -96,7 +101,8 @@ def _cell_text(value: object) -> str | None:
 
 
 def _read_csv(data: bytes, spec: FeedSpec) -> tuple[pd.DataFrame, str, list[dict]]:
-    if b"\x00" in data[:65536]:
+    sample = data[:65536]
+    if len(sample) - len(sample.translate(None, _CONTROL_BYTES)) > BINARY_SHARE * len(sample):
         raise FeedRejected("文件内容不是文本（疑似二进制文件或已损坏），无法按 CSV 读取")
     notes: list[dict] = []
     best: tuple[int, str, str] | None = None
@@ -110,7 +116,10 @@ def _read_csv(data: bytes, spec: FeedSpec) -> tuple[pd.DataFrame, str, list[dict
     score, encoding, text = best
     if encoding == "混合编码":
         notes.append(_note("encoding", "warning", "文件编码不一致（部分行为 UTF-8，部分行为 GB18030），已逐行识别"))
-    raw = _csv_frame(text)
+    if "\ufeff" in text:  # files joined end to end carry the second file's BOM into a record key
+        text = text.replace("\ufeff", "")
+        notes.append(_note("bom", "warning", "文件中间含有字节顺序标记（BOM，多见于拼接的文件），已删除"))
+    raw = _csv_frame(text.replace("\x00", NUL_MARK), notes)
     if not data.endswith((b"\n", b"\r")) and len(raw) > 1 and raw.iloc[-1].isna().sum() > raw.iloc[0].isna().sum():
         notes.append(_note("truncated", "warning", "文件末行不完整（文件可能被截断），该行已保留并逐项检查", row_no=len(raw)))
     return raw, encoding, notes
@@ -142,19 +151,15 @@ def _first_rows(text: str) -> list[list]:
     return list(csv.reader(io.StringIO(head)))
 
 
-def _csv_frame(text: str) -> pd.DataFrame:
-    # The C parser is fast but gives up on ragged or cut-off files; csv.reader never does.
+def _csv_frame(text: str, notes: list[dict]) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            io.StringIO(text),
-            header=None,
-            dtype=object,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return pd.DataFrame(list(csv.reader(io.StringIO(text))), dtype=object)
+        raw, broken_rows = read_records(text)
+    except TooManyBrokenRows as exc:
+        raise FeedRejected(f"超过 {MAX_BROKEN_ROWS} 行的引号没有闭合，文件无法按 CSV 读取") from exc
+    for at in broken_rows:
+        message = f"第 {at + 1} 行的引号没有闭合，已按原样逐行读取该行（引号保留），请核对"
+        notes.append(_note("broken_quote", "error", message, row_no=at + 1))
+    return raw
 
 
 # --- header ----------------------------------------------------------------------------------
@@ -188,12 +193,18 @@ def _map_rows(raw: pd.DataFrame, spec: FeedSpec, encoding: str, notes: list[dict
         key = spec.key_field
         raise FeedRejected(f"缺少关键列“{key.header}”（或其别名 {'、'.join(key.aliases) or '无'}），无法识别每条记录")
     body = raw.iloc[header_index + 1 :].reset_index(drop=True)
-    body = body.apply(_strip_column)
     row_no = pd.RangeIndex(header_index + 2, header_index + 2 + len(body))
+    named = {**unknown, **mapped}
+    body = pd.DataFrame(
+        {i: _clean_column(body[i], row_no, named.get(i, f"第{i + 1}列"), notes) for i in body.columns}, index=body.index
+    )
     blank = body.isna().all(axis=1).to_numpy()
     if blank.any():
         notes.append(_note("blank_rows", "warning", f"跳过空行 {int(blank.sum())} 行"))
-    body, row_no = body[~blank], row_no[~blank]
+    repeated = _repeated_header(body, mapped, header, spec) & ~blank
+    for at in np.flatnonzero(repeated):
+        notes.append(_note("repeated_header", "warning", f"第 {row_no[at]} 行重复了表头，已跳过", row_no=int(row_no[at])))
+    body, row_no = body[~blank & ~repeated], row_no[~blank & ~repeated]
     frame = pd.DataFrame({"row_no": row_no}, index=body.index)
     for i, fieldname in mapped.items():
         frame[fieldname] = body[i]
@@ -231,16 +242,51 @@ def _map_header(
     return mapped, names, unknown
 
 
-def _strip_column(column: pd.Series) -> pd.Series:
-    """Trim Unicode whitespace (incl. the full-width space) and turn empty cells into None."""
+def _clean_column(column: pd.Series, row_no: pd.RangeIndex, name: str, notes: list[dict]) -> pd.Series:
+    """Trim Unicode whitespace (incl. the full-width space), turn empty cells into None, drop NUL
+    characters and cut values longer than MAX_FIELD_CHARS, noting each row where that happened."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    # Arrow's kernel trims a million cells in milliseconds; pandas' .str does it one Python call each.
+    # Arrow's kernels trim a million cells in milliseconds; pandas' .str does it one Python call each.
     values = column.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore") if not _all_text(column) else column
-    trimmed = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    cells = pa.array(values, type=pa.string(), from_pandas=True)
+    nul = _positions(pc.match_substring(cells, NUL_MARK))
+    if len(nul):
+        cells = pc.replace_substring(cells, NUL_MARK, "")
+        for at in nul:
+            notes.append(_note("nul_byte", "warning", "该字段含有空字符（NUL，文件可能已损坏），已删除", int(row_no[at]), name))
+    trimmed = pc.utf8_trim_whitespace(cells)
+    lengths = pc.utf8_length(trimmed)
+    for at in _positions(pc.greater(lengths, MAX_FIELD_CHARS)):
+        message = f"该字段长 {lengths[at].as_py()} 个字符，超过上限 {MAX_FIELD_CHARS}，已截断"
+        notes.append(_note("field_too_long", "error", message, int(row_no[at]), name))
+    trimmed = pc.utf8_slice_codeunits(trimmed, 0, MAX_FIELD_CHARS)
     trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
     return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=column.index, dtype=object)
+
+
+def _positions(mask) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return pc.indices_nonzero(pc.fill_null(mask, False)).to_numpy()
+
+
+def _repeated_header(body: pd.DataFrame, mapped: dict[int, str], header: list[str], spec: FeedSpec) -> np.ndarray:
+    """Rows that repeat the header (each filled cell names its own column's field): files joined end
+    to end, or a header row copied into the data. Such a row is not a person called “姓名”."""
+    lookup = spec.header_lookup()
+    key_column = next(i for i, f in mapped.items() if f == spec.key)
+    key = spec.key_field
+    # Only rows whose key cell reads as a header are looked at closely; a real key never does.
+    names = {header[key_column], key.header, *key.aliases}
+    candidates = np.flatnonzero(body[key_column].isin(names).to_numpy())
+    repeated = np.zeros(len(body), dtype=bool)
+    for at in candidates:
+        cells = [(body.iat[at, body.columns.get_loc(i)], f) for i, f in mapped.items()]
+        filled = [(v, f) for v, f in cells if v is not None]
+        repeated[at] = len(filled) >= min(2, len(mapped)) and all(lookup.get(normalise_header(v)) == f for v, f in filled)
+    return repeated
 
 
 def _all_text(column: pd.Series) -> bool:

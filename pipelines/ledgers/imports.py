@@ -1,5 +1,5 @@
 """Returned ledgers: a filled workbook applied as clue moves (ledgers contract, "Returning a filled
-ledger"), in one transaction per file.
+ledger"), in one write transaction per file.
 
 Each row moves its clue from where it stands as far as the row's filled columns go: verify
 (核实结果, 核实人, 核实日期, and 不属实原因 for 不属实), then rectify (整改措施, 整改完成日期; 属实 only),
@@ -8,155 +8,119 @@ a row matching the clue as stored is "unchanged" and importing a file twice chan
 second time. A row whose fill-in columns are all empty is "blank" (not filled in yet): nothing to
 apply, nothing to reject. Any other row is applied whole or rejected whole with a Chinese reason:
 unknown clue or outside the importer's scope (one message for both, so a ledger reveals nothing
-about other counties), a locked column edited, 核实结果 missing or invalid, 核实人 or 核实日期
-missing, a date that is not a date, a 不属实原因 that is not one of the rule's, a step recorded
-differently already, or a move not allowed from the clue's state.
+about other counties), a locked column edited, the clue sent back or re-opened since the ledger was
+issued, 核实结果 missing or invalid, 核实人 or 核实日期 missing, a date that is not a date, a 不属实原因
+that is not one of the rule's, the importer named as 核实人 or 签字人 for a move their role may not
+make, a step recorded differently already, or a move not allowed from the clue's state.
 
-Who may import: whoever may issue ledgers (county and prefecture users). The importer is recorded
-on every event (source 'ledger'); the event note names the 核实人 or 签字人 of the row and the row.
+Locked columns are compared with what the ledger was issued with (pipelines.ledgers.issued), not
+with tonight's data: a name the police corrected overnight does not bounce the verifier's work; the
+verdict applies and its event notes what changed since. Ledgers issued before that record existed
+are compared with the clue as stored.
+
+Who may import: whoever may issue ledgers (county and prefecture users), on behalf of the people the
+row names: the verification and rectification are recorded as the 核实人's (role village), the
+signature as the 签字人's (role township), source 'ledger'; the note names the importer and the row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
 from sqlalchemy import Engine, insert, select
 
 from pipelines import store
-from pipelines.access.scope import Scope, mask_id
-from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS
+from pipelines.access.scope import ROLE_ACTIONS, Scope, mask_id, mask_ids_in_text
+from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS, Actor
 from pipelines.clues.moves import plan_move, write_moves
 from pipelines.clues.states import ACTION_LABELS, STATE_LABELS, VERDICTS
 from pipelines.errors import BiduiError
+from pipelines.ledgers.import_report import report_path, write_report
 from pipelines.ledgers.issue import build_region_names, ledger_values, load_people
+from pipelines.ledgers.issued import ISSUED_COLUMNS, IssuedRow, load_issued_rows, load_went_back
+from pipelines.ledgers.reading import LedgerRow, cell_date, cell_text, read_ledger
 from pipelines.ledgers.workbook import DATE_COLUMNS, FILL_IN_COLUMNS, FILL_IN_FIELDS
 from pipelines.settings import Settings
 from pipelines.store.tables import clues, ledger_imports
 
 __all__ = ["import_ledger"]
 
-# Locked columns compared with the clue as stored (证据 is refreshed nightly, 乡镇 and 核实部门
-# follow from 村 and 规则, so they are not).
+# Locked columns compared with the clue as stored, for a ledger issued before ledger_rows recorded
+# what it carried (证据 is refreshed nightly, 乡镇 and 核实部门 follow from 村 and 规则).
 _COMPARED = ("规则", "问题描述", "村", "户编号", "姓名", "身份证号", "下发日期", "整改期限")
-_NEEDED = ("线索编号", *_COMPARED, *FILL_IN_COLUMNS)
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+_NEEDED = ("线索编号", *ISSUED_COLUMNS, *FILL_IN_COLUMNS)
+# What the verifier may want to know changed in the data since the ledger went down.
+_NOTED = ("乡镇", "村", "户编号", "姓名", "身份证号", "核实部门", "证据")
 _OUTSIDE = "线索编号不存在，或不在您的管辖范围内"
+# Whom an import acts for: the row's 核实人 verifies and rectifies on the ground, its 签字人 signs.
+_ACTING_ROLE = {"verify": "village", "rectify": "village", "sign": "township"}
+_ACTING_NAME = {"verify": "verified_by", "rectify": "verified_by", "sign": "signed_by"}
+_DONE_BY = {"verify": "verdict", "rectify": "rectified_on", "sign": "signed_by"}
 
 
-@dataclass
-class LedgerRow:
-    """One data row of a returned ledger: where it is and its cells by column name."""
-
-    sheet: str
-    row_no: int  # as Excel numbers it (the header is row 1)
-    cells: dict[str, object]
-    outcome: str = ""  # applied | unchanged | blank | rejected
-    reason: str = ""
-    events: list[dict] = field(default_factory=list)
+# --- locked columns ---------------------------------------------------------------------------
 
 
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _text(value) -> str:
+def _plain(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _date(value, column: str) -> dt.date | None:
-    """A date cell as a date; BiduiError with the column's name when it is not one."""
-    if value is None or _text(value) == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float)) and 1 < value < 100000:  # an Excel serial day number
-        return _EXCEL_EPOCH + dt.timedelta(days=int(value))
-    text = _text(value)
-    for form in _DATE_FORMATS:
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _masked_text(text: str) -> str:
+    return mask_ids_in_text(text)
+
+
+def _same(column: str, got, want: str, rule_code: str) -> bool:
+    """Whether a locked cell still holds `want` (its value as issued, or as stored)."""
+    if column in DATE_COLUMNS:
         try:
-            return dt.datetime.strptime(text, form).date()
-        except ValueError:
-            continue
-    raise BiduiError(f"{column}“{text}”不是有效日期（应为 2026-11-20 的格式）")
+            return _plain(cell_date(got, column)) == want
+        except BiduiError:
+            return False
+    if column == "规则":
+        # The code is the rule; the name after it is decoration a later rule edit may reword.
+        return (cell_text(got).split() or [""])[0] == rule_code
+    text, want = _squeeze(cell_text(got)), _squeeze(want)
+    # A workbook issued with full ID numbers and one issued masked on the same day hold the same row.
+    masker = mask_id if column == "身份证号" else _masked_text
+    return text in (want, masker(want)) or ("*" in want and masker(text) == want)
 
 
-def read_ledger(path: Path) -> list[LedgerRow]:
-    """The data rows of every ledger sheet (a sheet whose first row holds 线索编号); rows with no
-    cell filled at all are left out. BiduiError when the file is not a ledger."""
-    from python_calamine import CalamineWorkbook
-
-    path = Path(path)
-    if not path.is_file():
-        raise BiduiError(f"台账文件 {path} 不存在")
-    if path.suffix.lower() != ".xlsx":
-        raise BiduiError(f"台账文件 {path.name} 不是 .xlsx 文件，请交回下发的 Excel 台账（.xlsx）")
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:
-        raise BiduiError(f"读不了台账文件 {path.name}：{exc}") from exc
-    rows: list[LedgerRow] = []
-    found = False
-    for name in book.sheet_names:
-        table = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        if not table:
-            continue
-        header = [_text(h).replace(" ", "").replace("\u3000", "") for h in table[0]]
-        if "线索编号" not in header:
-            continue
-        found = True
-        missing = [c for c in _NEEDED if c not in header]
-        if missing:
-            raise BiduiError(f"台账“{path.name}”的工作表“{name}”缺少列：{'、'.join(missing)}；请使用下发的台账，勿删改表头")
-        where = {c: header.index(c) for c in _NEEDED}
-        for offset, values in enumerate(table[1:], start=2):
-            cells: dict[str, object] = {c: (values[i] if i < len(values) else None) for c, i in where.items()}
-            if any(_text(v) for v in cells.values()):
-                rows.append(LedgerRow(name, offset, cells))
-    if not found:
-        raise BiduiError(f"文件 {path.name} 不是问题台账：没有找到表头含“线索编号”的工作表")
-    return rows
+def _shown(column: str, value: str) -> str:
+    value = mask_id(value) if column == "身份证号" else _masked_text(_squeeze(value))
+    return value if len(value) <= 40 else value[:40] + "…"
 
 
-# --- judging one row --------------------------------------------------------------------------
-
-
-def _locked_problem(row: LedgerRow, clue: dict, expected: dict) -> str | None:
-    for column in _COMPARED:
+def _locked_problem(row: LedgerRow, rule_code: str, want: dict[str, str], against: str) -> str | None:
+    for column, value in want.items():
         got = row.cells[column]
-        if column in DATE_COLUMNS:
-            try:
-                same = _date(got, column) == expected[column]
-            except BiduiError:
-                same = False
-            want = expected[column].isoformat() if expected[column] else ""
-        elif column == "规则":
-            # The code is the rule; the name after it is decoration a later rule edit may reword.
-            same = (_text(got).split() or [""])[0] == clue["rule"]
-            want = expected[column]
-        elif column == "身份证号":
-            same = _text(got) in (expected["身份证号"], mask_id(expected["身份证号"]))
-            want = mask_id(expected["身份证号"])
-        else:
-            same = " ".join(_text(got).split()) == " ".join(str(expected[column]).split())
-            want = expected[column]
-        if not same:
-            shown = mask_id(_text(got)) if column == "身份证号" else _text(got)
-            return f"锁定列“{column}”被改动：台账中为“{shown}”，系统中为“{want}”（如线索已重新下发，请使用新台账）"
+        if not _same(column, got, value, rule_code):
+            return (
+                f"锁定列“{column}”被改动：台账中为“{_shown(column, cell_text(got))}”，{against}为“{_shown(column, value)}”"
+                "（如线索已重新下发，请使用新台账）"
+            )
     return None
+
+
+def _changed_since(issued: dict[str, str], now: dict) -> str | None:
+    """What the data says differently now than when the ledger was issued, for the event note."""
+    parts = []
+    for column in _NOTED:
+        before, after = issued.get(column, ""), _plain(now[column])
+        if _same(column, after, before, "") or _same(column, before, after, ""):
+            continue
+        parts.append("证据已更新" if column == "证据" else f"{column}“{_shown(column, before)}”→“{_shown(column, after)}”")
+    return f"台账下发后数据已更新：{'，'.join(parts)}" if parts else None
+
+
+# --- the moves a row asks for -----------------------------------------------------------------
 
 
 def _fill_in(row: LedgerRow) -> dict:
@@ -164,7 +128,7 @@ def _fill_in(row: LedgerRow) -> dict:
     fields = {}
     for column, name in FILL_IN_FIELDS.items():
         value = row.cells[column]
-        fields[name] = _date(value, column) if column in DATE_COLUMNS else (_text(value) or None)
+        fields[name] = cell_date(value, column) if column in DATE_COLUMNS else (cell_text(value) or None)
     return fields
 
 
@@ -201,12 +165,23 @@ def _steps(fields: dict, reasons: tuple[str, ...] | None, rule_code: str) -> lis
     return steps
 
 
+def _actor(action: str, fields: dict, scope: Scope) -> Actor:
+    """Whom a ledger row's move is recorded for: the person the row names, in the role the contract
+    gives that move; BiduiError when the row names the importer for a move their own role may not make."""
+    name, role = fields[_ACTING_NAME[action]], _ACTING_ROLE[action]
+    assert action in ROLE_ACTIONS[role]
+    if name == scope.user_name and not scope.can(action):
+        column = "签字人" if action == "sign" else "核实人"
+        raise BiduiError(
+            f"{column}“{name}”是导入台账的用户本人，{scope.role_label}用户无权{ACTION_LABELS[action]}；"
+            f"请填写实际{'签字的乡镇' if action == 'sign' else '核实的村级或行业部门'}人员"
+        )
+    return Actor(name, role)
+
+
 def _without_id(message: str, clue_id: str) -> str:
     # The report names the clue in its own column.
     return message.removeprefix(f"线索 {clue_id}：").removeprefix(f"线索 {clue_id} ")
-
-
-_DONE_BY = {"verify": "verdict", "rectify": "rectified_on", "sign": "signed_by"}
 
 
 def _as_stored(value):
@@ -222,16 +197,33 @@ def _as_stored(value):
 
 def _recorded(clue: dict, action: str) -> str:
     if action == "verify":
-        text = f"{clue['verdict']}，核实人 {clue['verified_by']}，{_text(_as_stored(clue['verified_on']))}"
+        text = f"{clue['verdict']}，核实人 {clue['verified_by']}，{cell_text(_as_stored(clue['verified_on']))}"
         return text + (f"，原因“{clue['dismiss_reason']}”" if clue["verdict"] == "不属实" else "")
     if action == "rectify":
-        return f"“{clue['rectification']}”，{_text(_as_stored(clue['rectified_on']))}"
-    return f"签字人 {clue['signed_by']}，{_text(_as_stored(clue['signed_on']))}"
+        return f"“{clue['rectification']}”，{cell_text(_as_stored(clue['rectified_on']))}"
+    return f"签字人 {clue['signed_by']}，{cell_text(_as_stored(clue['signed_on']))}"
 
 
-def _judge(row: LedgerRow, clue: dict, rule, expected: dict, scope: Scope, at: dt.datetime, where: str) -> dict:
-    """Apply a row to its clue in memory: sets row.outcome/reason/events; returns the clue after."""
-    problem = _locked_problem(row, clue, expected)
+def _went_back_reason(event: dict) -> str:
+    what = "被退回" if event["action"] == "send_back" else "重新打开"
+    why = f"（{event['note']}）" if event.get("note") else ""
+    return (
+        f"线索在本台账下发后已于 {cell_text(_as_stored(event['at']))[:10]} {what}{why}，本台账中的核实、签字已作废；"
+        "请在之后下发的台账中重新核实，或用 bidui clue 命令登记"
+    )
+
+
+# --- judging one row --------------------------------------------------------------------------
+
+
+def _judge(row: LedgerRow, clue: dict, rule, context: dict, scope: Scope, at: dt.datetime, where: str) -> dict:
+    """Apply a row to its clue in memory: sets row.outcome/reason/events; returns the clue after.
+    `context`: the row's IssuedRow or None, the clue's values now, and its send-back/re-open since."""
+    issued: IssuedRow | None = context["issued"]
+    if issued is not None:
+        problem = _locked_problem(row, clue["rule"], issued.locked, "下发时")
+    else:
+        problem = _locked_problem(row, clue["rule"], {c: _plain(context["now"][c]) for c in _COMPARED}, "系统中")
     if problem:
         row.outcome, row.reason = "rejected", problem
         return clue
@@ -240,7 +232,11 @@ def _judge(row: LedgerRow, clue: dict, rule, expected: dict, scope: Scope, at: d
         if not any(fields.values()):
             row.outcome = "blank"
             return clue
+        if context["went_back"]:
+            raise BiduiError(_went_back_reason(context["went_back"]))
         steps = _steps(fields, rule.dismiss_reasons if rule else None, clue["rule"])
+        changed = _changed_since(issued.locked, context["now"]) if issued is not None else None
+        note = "；".join(filter(None, [f"{where}，由 {scope.user_name}（{scope.role_label}）导入", changed]))
         current = clue
         for action, wanted in steps:
             if current[_DONE_BY[action]] not in (None, ""):
@@ -250,12 +246,11 @@ def _judge(row: LedgerRow, clue: dict, rule, expected: dict, scope: Scope, at: d
                     f"系统中已登记{ACTION_LABELS[action]}（{_recorded(current, action)}），与台账不一致；"
                     f"当前状态“{STATE_LABELS.get(current['status'], current['status'])}”，如需更改请先退回"
                 )
-            who = f"签字人：{wanted['signed_by']}" if action == "sign" else f"核实人：{fields['verified_by']}"
             current, event = plan_move(
                 current,
                 action,
-                {**wanted, "note": f"{who}；{where}"},
-                scope,
+                {**wanted, "note": note},
+                _actor(action, fields, scope),
                 at,
                 deadline_days=rule.deadline_days if rule else DEFAULT_DEADLINE_DAYS,
                 dismiss_reasons=list(rule.dismiss_reasons) if rule else None,
@@ -278,61 +273,44 @@ def _load_file_clues(conn, clue_ids: list[str], scope: Scope) -> dict[str, dict]
         statement = select(*(clues.c[c] for c in CLUE_COLUMNS)).where(
             clues.c.clue_id.in_(clue_ids[start : start + 2000]) & scope.build_clue_filter(clues)
         )
-        if conn.dialect.name == "postgresql":
-            statement = statement.with_for_update(of=clues)
-        found.update({row["clue_id"]: dict(row) for row in conn.execute(statement).mappings()})
+        found.update({row["clue_id"]: dict(row) for row in conn.execute(store.lock_rows(conn, statement, clues)).mappings()})
     return found
 
 
-def _report_path(settings: Settings, source: Path, at: dt.datetime) -> Path:
-    folder = settings.data_dir / "ledgers" / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"导入报告_{source.stem}_{at:%Y%m%d-%H%M%S}"
-    path, n = folder / f"{stem}.xlsx", 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}_{n}.xlsx"
-    return path
-
-
-def _write_report(path: Path, summary: dict, rows: list[LedgerRow]) -> None:
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-    try:
-        bold = book.add_format({"bold": True})
-        sheet = book.add_worksheet("导入结果")
-        sheet.set_column(0, 0, 16)
-        sheet.set_column(1, 2, 12)
-        sheet.set_column(3, 3, 90)
-        lines = [
-            ("台账文件", summary["file_name"]),
-            ("导入人", summary["user"]),
-            ("导入时间", summary["imported_at"]),
-            ("数据行", summary["rows"]),
-            ("已导入", summary["applied"]),
-            ("无变化", summary["unchanged"]),
-            ("未填写", summary["blank"]),
-            ("退回（未导入）", summary["rejected"]),
-        ]
-        for r, (label, value) in enumerate(lines):
-            sheet.write_string(r, 0, label, bold)
-            sheet.write_string(r, 1, str(value))
-        top = len(lines) + 1
-        for c, header in enumerate(("工作表", "行号", "线索编号", "退回原因")):
-            sheet.write_string(top, c, header, bold)
-        rejected = [row for row in rows if row.outcome == "rejected"]
-        for r, row in enumerate(rejected, start=top + 1):
-            sheet.write_string(r, 0, row.sheet)
-            sheet.write_number(r, 1, row.row_no)
-            sheet.write_string(r, 2, _text(row.cells["线索编号"]))
-            sheet.write_string(r, 3, row.reason)
-        if not rejected:
-            sheet.write_string(top + 1, 0, "没有退回的行。")
-    finally:
-        book.close()
+def _judge_rows(conn, rows: list[LedgerRow], scope: Scope, rules_by_code: dict, regions: dict, at, file_name: str):
+    """Judge every row against the clues as they stand in this transaction; returns the moved
+    clues as (status read, clue after) pairs."""
+    ids = sorted({cell_text(r.cells["线索编号"]) for r in rows} - {""})
+    stored = _load_file_clues(conn, ids, scope)
+    people = load_people(conn, (c["person_id"] for c in stored.values()))
+    issued = load_issued_rows(conn, stored)
+    went_back = load_went_back(conn, issued)
+    current: dict[str, dict] = {}
+    first_seen: dict[str, LedgerRow] = {}
+    for row in rows:
+        clue_id = cell_text(row.cells["线索编号"])
+        if clue_id not in stored:
+            row.outcome, row.reason = "rejected", _OUTSIDE
+        elif clue_id in first_seen:
+            seen = first_seen[clue_id]
+            row.outcome, row.reason = "rejected", f"线索编号在本台账中重复出现（首次见于“{seen.sheet}”第 {seen.row_no} 行）"
+        else:
+            first_seen[clue_id] = row
+            clue = stored[clue_id]
+            rule = rules_by_code.get(clue["rule"])
+            context = {
+                "issued": issued.get(clue_id),
+                "now": ledger_values(clue, rule, regions, people, masked=False),
+                "went_back": went_back.get(clue_id),
+            }
+            after = _judge(row, clue, rule, context, scope, at, f"台账 {file_name}「{row.sheet}」第 {row.row_no} 行")
+            if row.events:
+                current[clue_id] = after
+    return [(stored[clue_id]["status"], after) for clue_id, after in current.items()]
 
 
 def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path | str, rules: list | None = None) -> dict:
-    """Apply a returned ledger in one transaction; write the import report (xlsx) under
+    """Apply a returned ledger in one write transaction; write the import report (xlsx) under
     settings.data_dir/ledgers/imports and record the import in ledger_imports. Returns {file,
     rows, applied, unchanged, blank, rejected, report, rejections: [{sheet, row, clue_id, reason}]}
     (`unchanged` in ledger_imports counts blank rows too)."""
@@ -342,7 +320,7 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
             "村、乡镇可用 bidui clue 命令逐条核实、签字"
         )
     path = Path(path)
-    rows = read_ledger(path)
+    rows = read_ledger(path, _NEEDED)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     if rules is None:
         from pipelines.rules.run import load_rules
@@ -350,37 +328,12 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
         rules = load_rules()
     rules_by_code = {r.code: r for r in rules}
     at = dt.datetime.now().replace(microsecond=0)
-    report = _report_path(settings, path, at)
+    report = report_path(settings, path, at)
     regions = build_region_names(store.load_region_reference(engine))
     with store.staged_files() as stage:  # the report appears once the import committed
-        with engine.begin() as conn:
-            ids = sorted({_text(r.cells["线索编号"]) for r in rows} - {""})
-            stored = _load_file_clues(conn, ids, scope)
-            people = load_people(conn, (c["person_id"] for c in stored.values()))
-            current: dict[str, dict] = {}
-            first_seen: dict[str, LedgerRow] = {}
-            for row in rows:
-                clue_id = _text(row.cells["线索编号"])
-                if not clue_id:
-                    row.outcome, row.reason = "rejected", "线索编号为空"
-                elif clue_id not in stored:
-                    row.outcome, row.reason = "rejected", _OUTSIDE
-                elif clue_id in first_seen:
-                    seen = first_seen[clue_id]
-                    row.outcome, row.reason = (
-                        "rejected",
-                        f"线索编号在本台账中重复出现（首次见于“{seen.sheet}”第 {seen.row_no} 行）",
-                    )
-                else:
-                    first_seen[clue_id] = row
-                    clue = stored[clue_id]
-                    rule = rules_by_code.get(clue["rule"])
-                    expected = ledger_values(clue, rule, regions, people, masked=False)
-                    where = f"台账 {path.name}「{row.sheet}」第 {row.row_no} 行"
-                    after = _judge(row, clue, rule, expected, scope, at, where)
-                    if row.events:
-                        current[clue_id] = after
-            write_moves(conn, list(current.values()), [e for row in rows for e in row.events])
+        with store.write_transaction(engine) as conn:
+            moved = _judge_rows(conn, rows, scope, rules_by_code, regions, at, path.name)
+            write_moves(conn, moved, [e for row in rows for e in row.events])
             counts = {k: sum(r.outcome == k for r in rows) for k in ("applied", "unchanged", "blank", "rejected")}
             summary = {
                 "file_name": path.name,
@@ -402,14 +355,14 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
                     report=str(report),
                 )
             )
-            _write_report(stage(report), summary, rows)
+            write_report(stage(report), summary, rows)
     return {
         "file": str(path),
         "rows": len(rows),
         **counts,
         "report": report,
         "rejections": [
-            {"sheet": r.sheet, "row": r.row_no, "clue_id": _text(r.cells["线索编号"]), "reason": r.reason}
+            {"sheet": r.sheet, "row": r.row_no, "clue_id": cell_text(r.cells["线索编号"]), "reason": r.reason}
             for r in rows
             if r.outcome == "rejected"
         ],

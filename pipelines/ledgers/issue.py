@@ -5,9 +5,9 @@ the ledger in ledger_issues and writes the workbook: one sheet per township, one
 the locked columns of the ledgers contract and then the columns the county fills in.
 
 What a ledger of (county, issue date) holds, so re-issuing rewrites the same file with the same
-clues: the county's clues still `new`, the re-opened clues no ledger has carried since they were
-re-opened, and every clue an earlier run of the same (county, date) put in a ledger (a clue_event
-'issue' with source 'ledger' on that date). Re-opened clues are already `issued`; carrying them is
+clues: the county's clues still `new`, the clues sent back or re-opened that no ledger has carried
+since (they are verified afresh), and every clue an earlier run of the same (county, date) put in a ledger (a clue_event
+'issue' with source 'ledger' on that date). Sent-back and re-opened clues are already `issued`; carrying them is
 recorded as an 'issue' event issued → issued, so they count as sent.
 
 Nothing half-written: the moves and the ledger_issues row are one transaction; the workbook is
@@ -26,11 +26,12 @@ import pandas as pd
 from sqlalchemy import Engine, and_, exists, or_, select
 
 from pipelines import store
-from pipelines.access.scope import Scope, mask_id
+from pipelines.access.scope import Scope, mask_id, mask_ids_in_text
 from pipelines.catalog.feeds import load_feeds
 from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS, make_event
 from pipelines.clues.moves import plan_move, write_moves
 from pipelines.errors import BiduiError
+from pipelines.ledgers.issued import write_issued_rows
 from pipelines.ledgers.workbook import (
     DATE_COLUMNS,
     FILL_IN_COLUMNS,
@@ -81,8 +82,9 @@ EVIDENCE_LABELS = {
     "schooling": "在校情况",
     "school_state": "学籍状态",
     "school": "学校",
-    "insured": "参保情况",
-    "insurance_rows": "参保记录数",
+    "insured": "建档立卡登记参保",
+    "no_cover_year": "未见正常参保记录的年度",
+    "insurance_rows": "医保参保记录数",
     "last_year": "最近参保年度",
     "last_state": "最近参保状态",
     "health": "健康状况",
@@ -120,9 +122,20 @@ EVIDENCE_LABELS = {
     "registered_on": "登记日期",
     "id_status": "身份证号问题",
 }
-# Evidence fields holding ID numbers: masked like the 身份证号 column.
-_ID_FIELD = re.compile(r"(^|_)id(_number)?$")
-_ID_TOKEN = re.compile(r"[0-9]{6}[0-9Xx*]{8,}[0-9Xx]")
+# Coded evidence values in Chinese, per field: the standardised ID's problem (id_status, every one
+# of pipelines.standardise.ids.STATUSES); feed values are Chinese already.
+EVIDENCE_VALUES = {
+    "id_status": {
+        "valid": "无",
+        "empty": "未填写",
+        "mangled": "被表格软件改成了科学计数法，后几位数字已丢失",
+        "legacy15": "旧的 15 位号码，未升级为 18 位",
+        "bad_length": "位数不对（应为 18 位）",
+        "bad_chars": "含有数字和末位校验字符以外的字符",
+        "bad_checksum": "校验码不符（号码有录入错误）",
+        "bad_birthdate": "号码中的出生日期不存在",
+    },
+}
 
 
 # --- the values of a row ----------------------------------------------------------------------
@@ -163,13 +176,10 @@ def _evidence_items(evidence: str | None) -> list[dict]:
     return [item for item in items if isinstance(item, dict)]
 
 
-def _mask_ids_in(text: str) -> str:
-    return _ID_TOKEN.sub(lambda m: mask_id(m.group(0)), text)
-
-
 def evidence_text(evidence: str | None, masked: bool = True) -> str:
     """A clue's evidence JSON as Chinese text: '公安·户籍人口（记录 HK0001）：姓名 张三；人口状态 死亡'.
-    ID numbers in it are masked like the 身份证号 column when `masked`."""
+    ID numbers anywhere in it (any field, the record key, in any form) are masked like the 身份证号
+    column when `masked`."""
     feeds = load_feeds()
     parts = []
     for item in _evidence_items(evidence):
@@ -183,11 +193,10 @@ def evidence_text(evidence: str | None, masked: bool = True) -> str:
             if value in (None, ""):
                 continue
             text = str(value).lstrip("'")  # Excel's text marker, kept as delivered in the snapshot
-            if masked and _ID_FIELD.search(name):
-                text = _mask_ids_in(text)
+            text = EVIDENCE_VALUES.get(name, {}).get(text, text)
             values.append(f"{EVIDENCE_LABELS.get(name) or headers.get(name) or name} {text}")
         parts.append(f"{source}：{'；'.join(values)}" if values else source)
-    return "\n".join(parts)
+    return mask_ids_in_text("\n".join(parts), full_ids=not masked)
 
 
 def _field_order(name: str) -> tuple[int, str]:
@@ -263,7 +272,7 @@ def _in_ledger_condition(issue_date: dt.date):
         & (later.c.source == "ledger")
         & (later.c.event_id > reopen.c.event_id)
     )
-    reopened_unsent = select(reopen.c.clue_id).where((reopen.c.action == "reopen") & ~sent_since)
+    reopened_unsent = select(reopen.c.clue_id).where(reopen.c.action.in_(("reopen", "send_back")) & ~sent_since)
     return or_(
         clues.c.status == "new",
         (clues.c.status == "issued") & clues.c.clue_id.in_(reopened_unsent),
@@ -309,6 +318,7 @@ def issue_ledgers(
     """
     scope.require("issue")
     issue_date = dt.date.fromisoformat(issue_date) if isinstance(issue_date, str) else issue_date
+    store.check_issue_date(engine, issue_date)  # deadlines are counted from it: not in the future, not before the newest night
     masked = _mask_for(scope, mask_ids)
     if rules is None:
         from pipelines.rules.run import load_rules
@@ -344,7 +354,7 @@ def _issue_county(
     at = dt.datetime.combine(issue_date, dt.datetime.now().time().replace(microsecond=0))
     folder.mkdir(parents=True, exist_ok=True)
     with store.staged_files() as stage:
-        with engine.begin() as conn:
+        with store.write_transaction(engine) as conn:
             statement = (
                 select(*(clues.c[c] for c in CLUE_COLUMNS))
                 .where(condition & (clues.c.county_code == county))
@@ -368,7 +378,7 @@ def _issue_county(
                         source="ledger",
                     )
                     ledger[i] = after
-                    moved.append(after)
+                    moved.append((clue["status"], after))
                     events.append(event)
                 elif clue["clue_id"] not in sent:
                     carried += 1
@@ -380,7 +390,7 @@ def _issue_county(
                             "issued",
                             scope,
                             at,
-                            note="重新打开的线索随台账下发",
+                            note="退回或重新打开的线索随台账再次下发",
                             source="ledger",
                         )
                     )
@@ -393,6 +403,7 @@ def _issue_county(
                 values = ledger_values(clue, rules_by_code.get(clue["rule"]), regions, people, masked)
                 values.update(_township=(clue["village_code"] or "")[:9], _village=clue["village_code"] or "", _rule=clue["rule"])
                 rows.append(values)
+            write_issued_rows(conn, county, issue_date, [{**v, "_status": c["status"]} for v, c in zip(rows, ledger)])
             issued = {
                 "county_code": county,
                 "issue_date": issue_date,

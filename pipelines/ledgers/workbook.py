@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from pathlib import Path
 
 import xlsxwriter
@@ -54,17 +55,33 @@ FILL_IN_FIELDS = {
 DATE_COLUMNS = ("下发日期", "整改期限", "整改完成日期", "核实日期", "签字日期")
 LIST_SHEET = "可选原因"
 GUIDE_SHEET = "填写说明"
+SERIAL = "序号"
+TITLE_ROWS = 2  # title and count above the header; the import finds the header by its 线索编号
+HEADER_ROW = TITLE_ROWS
+# Print widths (Excel character units): all 21 columns on one A4 landscape page width, the long
+# texts (问题描述, 证据) wrapping instead of running off, room to write in the fill-in columns.
 _WIDTHS = {
-    "线索编号": 13,
-    "规则": 24,
-    "问题描述": 32,
-    "证据": 60,
-    "身份证号": 20,
-    "户编号": 20,
-    "核实部门": 12,
-    "不属实原因": 30,
-    "整改措施": 30,
+    SERIAL: 5,
+    "线索编号": 11,
+    "规则": 13,
+    "问题描述": 22,
+    "乡镇": 8,
+    "村": 8,
+    "户编号": 17,
+    "姓名": 7,
+    "身份证号": 18,
+    "证据": 34,
+    "核实部门": 6,
+    "核实结果": 6,
+    "不属实原因": 14,
+    "整改措施": 14,
+    "核实人": 7,
+    "签字人": 7,
 }
+_DATE_WIDTH = 10.5
+_LINE_HEIGHT = 14  # points per wrapped line of 10-point text, CJK fonts included
+_SIGNATURE_HEIGHT = 48  # points: room to sign by hand, and for the seal beside 填报单位
+_SIGNATURES = [("填报单位（盖章）：", "核实人签字："), ("乡镇负责人签字：", "日期：        年    月    日")]
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -85,37 +102,77 @@ def sheet_names(townships: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def _formats(book: xlsxwriter.Workbook) -> dict:
-    base = {"border": 1, "valign": "top", "font_size": 10}
+    base = {"border": 1, "valign": "top", "font_size": 10, "font_name": "宋体", "text_wrap": True}
     locked = {**base, "bg_color": "#EDEDED"}
     fill = {**base, "bg_color": "#FFF2CC", "locked": False}
+    plain = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
     return {
-        "head_locked": book.add_format({**locked, "bold": True, "bg_color": "#BFBFBF", "text_wrap": True}),
-        "head_fill": book.add_format({**base, "bold": True, "bg_color": "#FFD966", "text_wrap": True}),
+        "head_locked": book.add_format({**locked, "bold": True, "bg_color": "#BFBFBF", "valign": "vcenter"}),
+        "head_fill": book.add_format({**base, "bold": True, "bg_color": "#FFD966", "valign": "vcenter"}),
         "locked": book.add_format(locked),
-        "locked_wrap": book.add_format({**locked, "text_wrap": True}),
+        "serial": book.add_format({**locked, "align": "center"}),
         "locked_date": book.add_format({**locked, "num_format": "yyyy-mm-dd"}),
         "fill": book.add_format(fill),
         "fill_date": book.add_format({**fill, "num_format": "yyyy-mm-dd"}),
-        "title": book.add_format({"bold": True, "font_size": 14}),
-        "text": book.add_format({"text_wrap": True, "valign": "top"}),
+        "title": book.add_format({**plain, "bold": True, "font_size": 14, "align": "center"}),
+        "subtitle": book.add_format(plain),
+        "sign": book.add_format({**plain, "bold": True, "font_size": 12, "valign": "top"}),
+        "gap": book.add_format({**plain, "locked": False}),
+        "guide_title": book.add_format({**plain, "bold": True, "font_size": 14, "text_wrap": True}),
+        "text": book.add_format({**plain, "font_size": 11, "text_wrap": True, "valign": "top"}),
     }
+
+
+def _text_units(text: str) -> int:
+    # Full-width characters take two Excel width units, the rest one.
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines `text` wraps to in a column `width` units wide (a unit of margin each side)."""
+    per_line = max(int(width) - 2, 1)
+    return sum(max(-(-_text_units(part) // per_line), 1) for part in str(text).split("\n"))
+
+
+def _height(lines: int) -> int:
+    # Set explicitly: Excel, WPS and LibreOffice then print the same row heights.
+    return lines * _LINE_HEIGHT + 4
+
+
+def _print_setup(sheet, title_rows: int | None, header_text: str) -> None:
+    """A4 landscape, one page wide and as many tall as needed, page numbers below."""
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.center_horizontally()
+    if title_rows is not None:
+        sheet.repeat_rows(title_rows)
+    sheet.set_header(f"&L&8{header_text}")
+    sheet.set_footer("&C第 &P 页，共 &N 页")
 
 
 def _write_guide(book, formats, county: str, issue_date: dt.date, counts: dict[str, int], masked: bool) -> None:
     sheet = book.add_worksheet(GUIDE_SHEET)
-    sheet.set_column(0, 0, 100, formats["text"])
+    width = 110
+    sheet.set_column(0, 0, width, formats["text"])
+    title = f"{county}问题线索核实台账（下发日期 {issue_date.isoformat()}）"
     lines = [
-        f"{county}问题线索台账（下发日期 {issue_date.isoformat()}）",
+        title,
         f"共 {sum(counts.values())} 条线索，按乡镇分表：" + "；".join(f"{k} {v} 条" for k, v in counts.items()),
-        "灰色列为系统下发内容，已锁定，请勿修改；黄色列由核实、整改、签字人员填写。",
+        "灰色列为系统下发内容，已锁定，请勿修改；黄色列由核实、整改、签字人员填写。序号仅供查阅，导入时不读取。",
         "核实结果：从下拉框选择“属实”或“不属实”；选“不属实”时须从下拉框选择不属实原因。",
         "核实人、核实日期必填；属实的线索整改完成后填写整改措施和整改完成日期；乡镇审核后填写签字人和签字日期。",
         "日期请填写为 2026-11-20 的格式。谁核实、谁签字、谁负责。",
+        "打印：各乡镇表按 A4 横向打印，每页重复表头；核实、签字后在表末填写填报单位、签字、日期并加盖公章。",
         "填好后交回县级，由县级用户导入（bidui ledgers import）。请勿增删列、改动线索编号或工作表表头。",
         "身份证号已脱敏显示。" if masked else "本台账含完整身份证号，请妥善保管，不得外传。",
     ]
     for row, line in enumerate(lines):
-        sheet.write_string(row, 0, line, formats["title"] if row == 0 else formats["text"])
+        sheet.write_string(row, 0, line, formats["guide_title"] if row == 0 else formats["text"])
+        sheet.set_row(row, 24 if row == 0 else _height(_lines(line, width)) + 4)
+    _print_setup(sheet, None, title)
+    sheet.print_area(0, 0, len(lines) - 1, 0)
     sheet.protect("", {"select_locked_cells": True})
     sheet.activate()
 
@@ -142,32 +199,54 @@ def _write_lists(book, rules_by_code: dict, used: list[str]) -> None:
     sheet.protect()
 
 
-def _write_township(book, formats, name: str, rows: list[dict], reason_lists: dict[str, str]) -> None:
-    sheet = book.add_worksheet(name)
-    locked_count = len(LOCKED_COLUMNS)
-    for col, column in enumerate(LEDGER_COLUMNS):
-        fill = col >= locked_count
-        width = _WIDTHS.get(column, 12)
+def _write_township(book, formats, sheet_name: str, title: str, rows: list[dict], reason_lists: dict[str, str]) -> None:
+    """One township's sheet: title rows, the header (序号 + the contract's columns), one row per
+    clue, then the block the township fills in, signs and seals on paper."""
+    sheet = book.add_worksheet(sheet_name)
+    columns = [SERIAL, *LEDGER_COLUMNS]
+    widths = [_WIDTHS.get(c, _DATE_WIDTH if c in DATE_COLUMNS else 12) for c in columns]
+    last_col = len(columns) - 1
+    for col, column in enumerate(columns):
         # Whole fill-in columns are unlocked, so a row the county adds below is editable too.
-        sheet.set_column(col, col, width, formats["fill_date" if column in DATE_COLUMNS else "fill"] if fill else None)
-        sheet.write_string(0, col, column, formats["head_fill" if fill else "head_locked"])
-    for r, values in enumerate(rows, start=1):
-        for col, column in enumerate(LEDGER_COLUMNS):
-            fill = col >= locked_count
+        unlocked = column in FILL_IN_FIELDS
+        sheet.set_column(col, col, widths[col], formats["fill_date" if column in DATE_COLUMNS else "fill"] if unlocked else None)
+        sheet.write_string(HEADER_ROW, col, column, formats["head_fill" if unlocked else "head_locked"])
+    sheet.set_row(HEADER_ROW, _height(max(_lines(c, w) for c, w in zip(columns, widths))))
+    sheet.merge_range(0, 0, 0, last_col, title, formats["title"])
+    sheet.set_row(0, 26)
+    sheet.merge_range(
+        1,
+        0,
+        1,
+        last_col,
+        f"共 {len(rows)} 条线索。灰色列为系统下发内容，请勿修改；黄色列由核实、整改、签字人员填写。",
+        formats["subtitle"],
+    )
+    for n, values in enumerate(rows, start=1):
+        r = HEADER_ROW + n
+        sheet.write_number(r, 0, n, formats["serial"])
+        lines = 1
+        for col, column in enumerate(LEDGER_COLUMNS, start=1):
+            fill = column in FILL_IN_FIELDS
             value = values[column]
             date_format = formats["fill_date" if fill else "locked_date"]
-            text_format = formats["fill" if fill else ("locked_wrap" if column == "证据" else "locked")]
+            text_format = formats["fill" if fill else "locked"]
             if value in (None, ""):
                 sheet.write_blank(r, col, None, date_format if column in DATE_COLUMNS else text_format)
             elif column in DATE_COLUMNS:
                 sheet.write_datetime(r, col, dt.datetime.combine(value, dt.time()), date_format)
             else:
                 sheet.write_string(r, col, str(value), text_format)
-    last = len(rows)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(last, 1), len(LEDGER_COLUMNS) - 1)
-    if last:
+                lines = max(lines, _lines(str(value), widths[col]))
+        sheet.set_row(r, _height(lines))
+    last = HEADER_ROW + max(len(rows), 1)
+    sheet.freeze_panes(HEADER_ROW + 1, 0)
+    sheet.autofilter(HEADER_ROW, 0, last, last_col)
+    if rows:
         _validations(sheet, rows, reason_lists)
+    end = _write_signatures(sheet, formats, last + 2, last_col)
+    _print_setup(sheet, HEADER_ROW, title)
+    sheet.print_area(0, 0, end, last_col)
     sheet.protect(
         "",
         {
@@ -180,11 +259,24 @@ def _write_township(book, formats, name: str, rows: list[dict], reason_lists: di
     )
 
 
+def _write_signatures(sheet, formats, first: int, last_col: int) -> int:
+    """填报单位（盖章）, 核实人, 乡镇负责人, 日期 below the data, clear of the 线索编号 column's
+    contents (the import stops at the first row without one). Returns the last row used."""
+    middle = last_col // 2
+    for col in range(last_col + 1):  # the row between, without the fill-in columns' borders
+        sheet.write_blank(first - 1, col, None, formats["gap"])
+    for r, (left, right) in enumerate(_SIGNATURES, start=first):
+        sheet.merge_range(r, 0, r, middle, left, formats["sign"])
+        sheet.merge_range(r, middle + 1, r, last_col, right, formats["sign"])
+        sheet.set_row(r, _SIGNATURE_HEIGHT)
+    return first + len(_SIGNATURES) - 1
+
+
 def _validations(sheet, rows: list[dict], reason_lists: dict[str, str]) -> None:
-    col = {c: i for i, c in enumerate(LEDGER_COLUMNS)}
-    last = len(rows)
+    col = {c: i for i, c in enumerate([SERIAL, *LEDGER_COLUMNS])}
+    first, last = HEADER_ROW + 1, HEADER_ROW + len(rows)
     sheet.data_validation(
-        1,
+        first,
         col["核实结果"],
         last,
         col["核实结果"],
@@ -198,15 +290,15 @@ def _validations(sheet, rows: list[dict], reason_lists: dict[str, str]) -> None:
         },
     )
     # Rows are sorted by rule, so each rule's rows form one block with its own reason list.
-    start = 1
-    for r in range(1, last + 1):
-        code = rows[r - 1]["_rule"]
-        if r == last or rows[r]["_rule"] != code:
+    start = 0
+    for i, values in enumerate(rows):
+        code = values["_rule"]
+        if i == len(rows) - 1 or rows[i + 1]["_rule"] != code:
             if code in reason_lists:
                 sheet.data_validation(
-                    start,
+                    first + start,
                     col["不属实原因"],
-                    r,
+                    first + i,
                     col["不属实原因"],
                     {
                         "validate": "list",
@@ -217,10 +309,10 @@ def _validations(sheet, rows: list[dict], reason_lists: dict[str, str]) -> None:
                         "error_message": "请从下拉框中选择本规则的不属实原因",
                     },
                 )
-            start = r + 1
+            start = i + 1
     for column in ("整改完成日期", "核实日期", "签字日期"):
         sheet.data_validation(
-            1,
+            first,
             col[column],
             last,
             col[column],
@@ -253,7 +345,8 @@ def write_ledger_workbook(
         used = sorted({v["_rule"] for v in rows})
         reason_lists = _reason_sources(rules_by_code, used)
         for code, township_rows in by_township.items():
-            _write_township(book, formats, names[code], township_rows, reason_lists)
+            title = f"{county} {townships.get(code) or code} 问题线索核实台账（下发日期 {issue_date.isoformat()}）"
+            _write_township(book, formats, names[code], title, township_rows, reason_lists)
         _write_lists(book, rules_by_code, used)
     finally:
         book.close()

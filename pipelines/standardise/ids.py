@@ -16,6 +16,7 @@ __all__ = [
     "check_digit",
     "check_digits",
     "clean_id",
+    "id_birth_conflicts",
     "id_status",
     "id_statuses",
     "region_from_id",
@@ -46,6 +47,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # Scientific notation (5.22701E+17) or a float print (522701199001011234.0): digits already lost.
 _MANGLED = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)E[+-]?\d+|\d+\.\d*")
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WEIGHTS = np.array(WEIGHTS, dtype=np.int32)
 _CHECK_CODES = np.array([ord(c) for c in CHECK_CHARS], dtype=np.uint32)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
@@ -277,3 +279,14 @@ def standardise_ids(values: pd.Series) -> pd.DataFrame:
         },
         index=values.index,
     )
+
+
+def id_birth_conflicts(ids: pd.Series, birth_dates: pd.Series) -> pd.Series:
+    """The birth date (ISO) each usable ID encodes where it contradicts the row's own birth date
+    ('YYYY-MM-DD'), else None; same index. A right check digit proves the number was copied whole,
+    not that it belongs to this row: a neighbour's or a relative's ID passes the checksum too."""
+    encoded = standardise_ids(ids)["id_birth_date"]
+    given = birth_dates.astype(object)
+    usable = pd.Series([isinstance(v, str) and _ISO_DATE.fullmatch(v) is not None for v in given.tolist()], index=given.index)
+    conflict = encoded.notna() & usable & (encoded != given)
+    return encoded.where(conflict, None).astype(object)

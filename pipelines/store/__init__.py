@@ -4,6 +4,7 @@ This package is the only code that opens a database connection or writes a file;
 reads and writes through the functions listed here. Table objects live in `pipelines.store.tables`.
 """
 
+from pipelines.store.audit import BrokenLink, ChainCheck, append_events, verify_chain
 from pipelines.store.basemap import (
     HOUSEHOLD_COLUMNS,
     LINK_COLUMNS,
@@ -17,6 +18,7 @@ from pipelines.store.basemap import (
     load_links,
     load_next_person_number,
     load_person,
+    load_person_names,
     load_persons,
     load_previous_links,
     load_review_decisions,
@@ -25,7 +27,19 @@ from pipelines.store.basemap import (
     write_review_decision,
 )
 from pipelines.store.bulk import bulk_insert, raw_frame, upsert_newest
-from pipelines.store.files import staged_files, write_bytes, write_excel_csv, write_json
+from pipelines.store.files import neutralise_cell, staged_files, write_bytes, write_excel_csv, write_json
+from pipelines.store.nights import (
+    check_issue_date,
+    delete_night_rows,
+    latest_night,
+    load_moved_clues,
+    load_night,
+    load_night_image,
+    load_rows,
+    open_night,
+    replace_rows,
+    write_night_undo,
+)
 from pipelines.store.snapshots import (
     connect,
     effective_date,
@@ -41,44 +55,69 @@ from pipelines.store.snapshots import (
     write_findings,
     write_snapshot,
 )
+from pipelines.store.transactions import lock_rows, write_transaction
+from pipelines.store.workbooks import SheetCells, WorkbookUnreadable, read_sheets
+from pipelines.store.xlsx import write_excel_table
 
 __all__ = [
     "HOUSEHOLD_COLUMNS",
     "LINK_COLUMNS",
     "PERSON_COLUMNS",
     "REVIEW_COLUMNS",
+    "BrokenLink",
+    "ChainCheck",
+    "SheetCells",
+    "WorkbookUnreadable",
+    "append_events",
     "bulk_insert",
+    "check_issue_date",
     "connect",
+    "delete_night_rows",
     "effective_date",
     "get_feed_load",
     "iter_links",
     "latest_link_date",
+    "latest_night",
     "load_feed_loads",
     "load_findings",
     "load_household_keys",
     "load_link",
     "load_linkage_model",
     "load_links",
+    "load_moved_clues",
     "load_next_person_number",
+    "load_night",
+    "load_night_image",
     "load_person",
+    "load_person_names",
     "load_persons",
     "load_previous_links",
     "load_region_reference",
     "load_review_decisions",
     "load_review_queue",
+    "load_rows",
     "load_snapshot",
+    "lock_rows",
     "migrate",
+    "neutralise_cell",
+    "open_night",
     "raw_frame",
+    "read_sheets",
     "record_delivery",
     "replace_region_reference",
+    "replace_rows",
     "staged_files",
     "upsert_newest",
+    "verify_chain",
     "write_base_map",
     "write_bytes",
     "write_excel_csv",
+    "write_excel_table",
     "write_feed_load",
     "write_findings",
     "write_json",
+    "write_night_undo",
     "write_review_decision",
     "write_snapshot",
+    "write_transaction",
 ]

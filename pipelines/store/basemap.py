@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ __all__ = [
     "load_links",
     "load_next_person_number",
     "load_person",
+    "load_person_names",
     "load_persons",
     "load_previous_links",
     "load_review_decisions",
@@ -145,11 +146,18 @@ def load_links(engine: Engine, day: dt.date) -> pd.DataFrame:
         )
 
 
-def iter_links(engine: Engine, day: dt.date, columns: list[str], chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
-    """One night's links in chunks (for exports that must not hold millions of rows at once)."""
+def iter_links(
+    engine: Engine, day: dt.date, columns: list[str], chunk_rows: int = 200_000, region: str | None = None
+) -> Iterator[pd.DataFrame]:
+    """One night's links in chunks (for exports that must not hold millions of rows at once); with
+    `region`, only those of persons whose village code starts with it."""
     statement = (
         select(*(links.c[c] for c in columns)).where(links.c.delivery_date == day).order_by(links.c.feed, links.c.record_key)
     )
+    if region is not None:
+        statement = statement.join(persons, persons.c.person_id == links.c.person_id).where(
+            persons.c.village_code.startswith(region, autoescape=True)
+        )
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True).execute(statement)
         while batch := result.fetchmany(chunk_rows):
@@ -206,6 +214,21 @@ def load_person(engine: Engine, person_id: str) -> dict | None:
     with engine.connect() as conn:
         row = conn.execute(select(persons).where(persons.c.person_id == person_id)).mappings().first()
     return dict(row) if row else None
+
+
+def load_person_names(engine: Engine, person_ids: Iterable[str | None]) -> dict[str, tuple[str | None, str | None]]:
+    """person_id → (name, id_number) of the given persons."""
+    wanted = sorted({p for p in person_ids if p})
+    people: dict[str, tuple[str | None, str | None]] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 2000):  # SQLite caps the number of bound parameters
+            rows = conn.execute(
+                select(persons.c.person_id, persons.c.name, persons.c.id_number).where(
+                    persons.c.person_id.in_(wanted[start : start + 2000])
+                )
+            )
+            people.update({pid: (name, id_number) for pid, name, id_number in rows})
+    return people
 
 
 def load_linkage_model(engine: Engine, day: dt.date) -> dict | None:

@@ -8,6 +8,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -15,9 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["staged_files", "write_bytes", "write_excel_csv", "write_json"]
+__all__ = ["neutralise_cell", "neutralise_frame", "staged_files", "write_bytes", "write_excel_csv", "write_json"]
 
 Stage = Callable[[Path], Path]
+# What Excel and LibreOffice take for the start of a formula (OWASP "CSV injection"), also behind
+# the tabs and carriage returns they skip.
+_FORMULA_START = re.compile(r"[\t\r]*[=+\-@]")
 
 
 @contextlib.contextmanager
@@ -70,13 +74,30 @@ def write_json(path: Path, value: Any, default: Callable[[Any], Any] = str) -> P
     return write_bytes(path, text.encode("utf-8"))
 
 
+def neutralise_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula ('=HYPERLINK(…)', '+1', '@A1'), with a
+    leading single quote so it opens as text; every other value unchanged."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` with every text cell passed through neutralise_cell (numbers stay numbers)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise_cell)
+    return out
+
+
 def write_excel_csv(out: Path, columns: list[str], chunks: Iterable[pd.DataFrame]) -> int:
     """Write the frames' `columns` under one header row to `out` as Excel reads it (BOM, CRLF),
-    whole or not at all; returns the rows written."""
+    whole or not at all, no cell able to run as a formula; returns the rows written."""
     rows = 0
     with staged_files() as stage, open(stage(Path(out)), "w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerow(columns)
+        csv.writer(fh, lineterminator="\r\n").writerow([neutralise_cell(c) for c in columns])
         for chunk in chunks:
-            chunk[columns].to_csv(fh, header=False, index=False, lineterminator="\r\n")
+            neutralise_frame(chunk[columns]).to_csv(fh, header=False, index=False, lineterminator="\r\n")
             rows += len(chunk)
     return rows

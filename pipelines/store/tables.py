@@ -22,6 +22,7 @@ from pipelines.catalog.feeds import FEEDS, FeedSpec
 
 __all__ = [
     "PERSON_ATTRIBUTES",
+    "clue_chain",
     "clue_events",
     "clues",
     "deliveries",
@@ -32,6 +33,7 @@ __all__ = [
     "households",
     "ledger_imports",
     "ledger_issues",
+    "ledger_rows",
     "linkage_models",
     "links",
     "metadata",
@@ -290,7 +292,22 @@ clue_events = Table(
     Column("note", Text),
     Column("delivery_date", Date),  # the night, for events of the nightly run
     Column("source", String(16), nullable=False),  # night | cli | ledger
+    # The hash chain (pipelines.store.audit, migration 0006): the clue's status and verification
+    # fields right after the event (JSON), and sha256(prev_hash + the event's canonical JSON).
+    Column("state", Text),
+    Column("prev_hash", String(64)),
+    Column("chain_hash", String(64)),
     Index("ix_clue_events_clue", "clue_id", "event_id"),
+)
+
+# The chain's head, one row: an event deleted from the end shows against it, and appends lock it.
+clue_chain = Table(
+    "clue_chain",
+    metadata,
+    Column("chain_id", Integer, primary_key=True),
+    Column("head_event_id", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("events", Integer, nullable=False),
 )
 
 users = Table(
@@ -331,4 +348,18 @@ ledger_imports = Table(
     Column("unchanged", Integer, nullable=False),
     Column("rejected", Integer, nullable=False),
     Column("report", Text),  # path of the import report
+)
+
+# What each ledger carried, row by row, as issued: a returned row is checked against these locked
+# values (not against tonight's data) and applies only while the clue has not gone back since.
+ledger_rows = Table(
+    "ledger_rows",
+    metadata,
+    Column("county_code", String(6), primary_key=True),
+    Column("issue_date", Date, primary_key=True),
+    Column("clue_id", String(16), primary_key=True),
+    Column("status_issued", String(16), nullable=False),
+    Column("event_id", Integer, nullable=False),  # the clue's last event when the ledger was issued
+    Column("locked", Text, nullable=False),  # JSON: locked column → value as issued (ID numbers in full)
+    Index("ix_ledger_rows_clue", "clue_id", "issue_date"),
 )

@@ -14,7 +14,7 @@ from pipelines.catalog.feeds import FeedSpec
 from pipelines.settings import Settings
 from pipelines.store.snapshots import FINDING_COLUMNS
 
-__all__ = ["FeedCheck", "check_feed"]
+__all__ = ["FeedCheck", "build_id_birth_findings", "check_feed"]
 
 _TEMPLATE_KEYS = {"value", "header", "count"}
 
@@ -58,6 +58,9 @@ def check_feed(
     checked = build_check_frame(feed, frame)
     failures = run_suite(suite, checked)
     findings, blocking_rows = build_findings(feed, checked, failures)
+    # A row whose own birth date is already wrong gets no second finding for disagreeing with its ID.
+    doubtful = set(findings.loc[findings["field"] == "birth_date", "row_no"].dropna().astype(int))
+    findings = _in_order(feed, findings, build_id_birth_findings(feed, checked, skip_rows=doubtful))
     rows = len(checked)
     bad_rows = int(findings.loc[findings["severity"] == "error", "row_no"].dropna().nunique())
     reason = _rejection(feed, ctx, rows, blocking_rows, settings.max_bad_row_share)
@@ -143,3 +146,46 @@ def build_findings(spec: FeedSpec, checked: pd.DataFrame, failures: list) -> tup
     findings[text] = findings[text].astype(object).where(findings[text].notna(), None)
     blocked = len(np.unique(np.concatenate(blocking))) if blocking else 0
     return findings, blocked
+
+
+def build_id_birth_findings(spec: FeedSpec, checked: pd.DataFrame, skip_rows: set[int] | None = None) -> pd.DataFrame:
+    """An error on the ID of each row whose ID, checksum and all, encodes another birth date than the
+    row's own. Not blocking, and the ID keeps its status: the row still links, and a person looks
+    at which of the two is wrong."""
+    from pipelines.standardise.ids import id_birth_conflicts
+
+    id_field = next((f.name for f in spec.fields if f.kind == "id" and f.name in checked), None)
+    birth = next((f for f in spec.fields if f.name == "birth_date" and f.kind == "date" and f.name in checked), None)
+    if id_field is None or birth is None:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    encoded = id_birth_conflicts(checked[id_field], checked[birth.name])
+    hit = encoded.notna().to_numpy()
+    if skip_rows:
+        hit &= ~checked.index.isin(list(skip_rows))
+    if not hit.any():
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    given = checked[birth.name][hit].tolist()
+    return pd.DataFrame(
+        {
+            "feed": spec.name,
+            "record_key": checked[spec.key][hit].tolist() if spec.key in checked else None,
+            "row_no": checked.index[hit],
+            "field": id_field,
+            "check": "id_birth_date",
+            "severity": "error",
+            "value": checked[id_field][hit].tolist(),
+            "message": [f"身份证号中的出生日期（{e}）与{birth.header}（{g}）不符" for e, g in zip(encoded[hit], given)],
+        }
+    )
+
+
+def _in_order(spec: FeedSpec, findings: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    """Both sets of findings by row, then the feed's field order, then check (as build_findings orders)."""
+    if more.empty:
+        return findings
+    order = {f.name: i for i, f in enumerate(spec.fields)}
+    both = pd.concat([findings, more], ignore_index=True) if len(findings) else more.copy()
+    both["row_no"] = both["row_no"].astype("Int64")
+    both["_order"] = both["field"].map(order).fillna(len(order))
+    both = both.sort_values(["row_no", "_order", "check"], na_position="first", kind="stable")
+    return both[FINDING_COLUMNS].reset_index(drop=True)

@@ -6,7 +6,7 @@
 -- subject = "person"
 -- feeds = ["poverty_members", "poverty_households", "hukou", "medical_insurance"]
 -- description = "在册且在世的人员，没有本年度（数据日期所在年度）正常参保的城乡居民医保记录"
--- evidence = ["name", "id_number", "insured", "insurance_rows", "last_year", "last_state"]
+-- evidence = ["name", "id_number", "insured", "no_cover_year", "insurance_rows", "last_year", "last_state"]
 -- dismiss_reasons = ["已参加职工医保或在外地参保", "现役军人，享受军人医疗保障", "新生儿，正在办理参保", "已死亡", "身份信息错误，实际已参保"]
 with deceased as (
     select distinct registered.person_id
@@ -53,6 +53,8 @@ final as (
         registered.name as ev_name,
         registered.id_number as ev_id_number,
         registered.insured as ev_insured,
+        -- The year checked, so "最近参保状态 正常参保" of an earlier year cannot read as covered now.
+        :d_year as ev_no_cover_year,
         coalesce(insurance.insurance_rows, 0) as ev_insurance_rows,
         insurance.last_year as ev_last_year,
         last_states.last_state as ev_last_state

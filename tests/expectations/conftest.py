@@ -32,7 +32,7 @@ def _clean_value(feed: str, field: FieldSpec, i: int) -> str:
         return f"91522725MA6H1234{i}X"
     return {
         "key": f"K{i}",
-        "id": valid_id(f"52272519900101{i}12"),
+        "id": valid_id(f"52272520000101{i}12"),  # born on the "date" below
         "date": "2000-01-01",
         "year": "2015",
         "integer": "3",

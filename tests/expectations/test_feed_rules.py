@@ -45,7 +45,8 @@ def test_hukou_death_needs_a_date_not_before_birth(run_checks, short):
         "hukou",
         {
             2: {"state": "死亡", "changed_on": None},
-            3: {"state": "迁出", "birth_date": "2001-03-04", "changed_on": "2000-01-01"},
+            # the ID (522725 20010304 112, check digit 7) agrees with the changed birth date
+            3: {"state": "迁出", "birth_date": "2001-03-04", "id_number": "522725200103041127", "changed_on": "2000-01-01"},
         },
     )
     assert short(result) == [

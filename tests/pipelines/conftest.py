@@ -33,3 +33,38 @@ def linked_night(settings, night_sample):
     """A store holding the hand-made night, linked into the base map."""
     night_sample.link_sample_night(settings)
     return settings
+
+
+OFFICER_PASSWORD = "officer-secret-2026"
+
+
+@pytest.fixture
+def cheap_passwords(monkeypatch) -> None:
+    """argon2 with the cheapest parameters, so a test signs in within milliseconds."""
+    from argon2 import PasswordHasher
+
+    from pipelines.access import users
+
+    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def make_officer(tmp_path, cheap_passwords):
+    """A function making the prefecture's data officer 'officer' (region 5227) in a store, with a
+    password file; it returns `--user officer --password-file F`, to append to a command line."""
+    from pipelines import store
+    from pipelines.access import add_user
+
+    def make(settings) -> list[str]:
+        add_user(store.connect(settings), "officer", OFFICER_PASSWORD, "prefecture", "5227", display_name="数据管理员")
+        password_file = tmp_path / "officer.password"
+        password_file.write_text(OFFICER_PASSWORD + "\n", encoding="utf-8")
+        return ["--user", "officer", "--password-file", str(password_file)]
+
+    return make
+
+
+@pytest.fixture
+def officer(settings, make_officer) -> list[str]:
+    """The data officer in the test store: the arguments admin commands need to sign in."""
+    return make_officer(settings)

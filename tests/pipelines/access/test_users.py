@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from argon2 import PasswordHasher
@@ -257,3 +259,36 @@ def test_region_names_for_display(with_regions):
         "522725101": "雍阳街道",
         "522725101201": "清平村",
     }
+
+
+@pytest.mark.parametrize(
+    "user_name, shown",
+    [
+        ("wa\u200bng", "wa\\u200bng"),  # zero-width space
+        ("\ufeffwang", "\\ufeffwang"),  # byte-order mark pasted from Notepad
+        ("wang\u3000", "wang\\u3000"),  # ideographic space
+        ("wang\x07", "wang\\x07"),  # control character
+        ("wang\u00a0wu", "wang\\xa0wu"),  # no-break space
+    ],
+)
+def test_names_with_invisible_or_space_characters_are_refused(engine, user_name, shown):
+    with pytest.raises(BiduiError, match="^用户名“.*”不可用：不能含空格、零宽字符或控制字符（" + re.escape(shown) + "）$"):
+        add_user(engine, user_name, "secret123", "county", "522725")
+    assert list_users(engine) == []
+
+
+@pytest.mark.parametrize("look_alike", ["ｗａｎｇ", "WANG", "Wang", "ｗang"])
+def test_a_name_that_looks_like_an_existing_one_is_refused(engine, look_alike):
+    add_user(engine, "wang", "secret123", "county", "522725")
+    with pytest.raises(BiduiError, match=f"^用户名“{look_alike}”与已有用户“wang”相同或极易混淆，请换一个$"):
+        add_user(engine, look_alike, "other-secret", "township", "522725101")
+    assert [u.user_name for u in list_users(engine)] == ["wang"]
+
+
+def test_names_are_stored_and_looked_up_in_nfkc_form(engine):
+    assert add_user(engine, "ｌｉ＿１", "secret123", "county", "522725").user_name == "li_1"
+    assert authenticate(engine, "ｌｉ＿１", "secret123").user_name == "li_1"
+    assert authenticate(engine, "LI_1", "secret123").user_name == "li_1"
+    assert load_user(engine, "Li_1").user_name == "li_1"
+    with pytest.raises(BiduiError, match="^用户名或密码不对$"):
+        authenticate(engine, "li\u200b_1", "secret123")

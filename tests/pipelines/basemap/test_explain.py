@@ -7,6 +7,7 @@ import math
 import pytest
 
 from pipelines import store
+from pipelines.access import Scope
 from pipelines.basemap.explain import explain_row, format_explanation
 from pipelines.errors import BiduiError
 
@@ -84,3 +85,42 @@ def test_a_row_alone_has_no_pair_to_score(linked_night):
     lines = format_explanation(explain_row(linked_night, "poverty_members", "PM2")).splitlines()
     assert lines[2] == "关联方式：未找到同一人的其他记录，单独成为一人"
     assert [line for line in lines if line.startswith(("匹配概率", "逐项比对"))] == []
+
+
+# --- who may see which row -------------------------------------------------------------------
+
+
+def _scope(role: str, region: str, full_ids: bool = False, department: str | None = None) -> Scope:
+    return Scope(f"{role}_user", role, region, department, full_ids)
+
+
+def test_a_township_user_sees_the_row_with_id_numbers_masked(linked_night):
+    info = explain_row(linked_night, "hukou", "H1", scope=_scope("township", "522725102"))
+    assert info["person"]["id_number"] == {"value": "522725********1234", "source": "hukou:H1"}
+    text = format_explanation(info)
+    assert "  身份证号：522725********1234（来源 hukou:H1）" in text.splitlines()
+    assert "19900101" not in text
+
+
+def test_a_user_allowed_full_ids_sees_them_whole(linked_night):
+    info = explain_row(linked_night, "hukou", "H1", scope=_scope("county", "522725", full_ids=True))
+    assert info["person"]["id_number"]["value"] == "522725199001011234"
+
+
+def test_a_row_outside_the_users_region_is_as_if_it_did_not_exist(linked_night):
+    with pytest.raises(BiduiError, match="记录 hukou H1 不存在，或不在您的管辖范围内") as outside:
+        explain_row(linked_night, "hukou", "H1", scope=_scope("county", "522701"))
+    with pytest.raises(BiduiError) as missing:
+        explain_row(linked_night, "hukou", "NOPE", scope=_scope("county", "522701"))
+    assert str(missing.value) == str(outside.value).replace("H1", "NOPE")
+    # a person with no village (vehicle owner 赵六) is in no one's region but the whole system's
+    with pytest.raises(BiduiError, match="不在您的管辖范围内"):
+        explain_row(linked_night, "vehicles", "V1", scope=_scope("prefecture", "5227"))
+    assert explain_row(linked_night, "vehicles", "V1", scope=Scope.system())["record_key"] == "V1"
+
+
+def test_a_liaison_sees_only_its_departments_rows(linked_night):
+    police = _scope("liaison", "522725", department="公安")
+    assert explain_row(linked_night, "hukou", "H1", scope=police)["person_id"] == "P000000001"
+    with pytest.raises(BiduiError, match="不在您的管辖范围内"):
+        explain_row(linked_night, "medical_insurance", "MI1", scope=police)

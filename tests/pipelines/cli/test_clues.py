@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from pipelines import store
@@ -20,6 +22,7 @@ from pipelines.cli import main as cli_module
 from pipelines.cli.main import app
 from pipelines.clues.life import FIRED_COLUMNS, SYSTEM, apply_rule_run, load_clue, load_clue_events
 from pipelines.clues.moves import apply_move
+from pipelines.store.tables import clues
 
 PASSWORD = "secret-2026"
 VILLAGE_A, VILLAGE_B = "522725102203", "522701101216"
@@ -171,3 +174,41 @@ def test_show_masks_id_numbers_in_the_evidence_below_county_level(chain):
     assert village.exit_code == 0 and county.exit_code == 0, village.output + county.output
     assert "522725********1234" in village.output and "522725199001011234" not in village.output
     assert "522725199001011234" in county.output
+
+
+def test_show_masks_spaced_and_full_width_id_numbers_for_a_township_user(chain):
+    evidence = {
+        "feed": "poverty_members",
+        "record_key": "PA1",
+        "fields": {"name": "张三", "id_number": "522701 20120316 6879", "head_id": "５２２７２５１９９００１０１１２３４"},
+    }
+    with chain.engine.begin() as conn:
+        conn.execute(
+            update(clues)
+            .where(clues.c.clue_id == "R06-000001")
+            .values(evidence=json.dumps(evidence, ensure_ascii=False), subject_key="522725199001011234")
+        )
+    township = chain("township_a", "clue", "show", "R06-000001")
+    assert township.exit_code == 0, township.output
+    shown = "".join(township.output.split())
+    assert "证据：扶贫·家庭成员（记录PA1）：姓名张三；身份证号522701********6879；户主身份证号522725********1234" in shown
+    assert "对象poverty_members522725********1234" in shown
+    assert not {"20120316", "２０１２０３１６", "19900101", "１９９００１０１"} & set(_digit_runs(township.output))
+    county = chain("county_a", "clue", "show", "R06-000001")
+    assert "522701 20120316 6879" in county.output and "５２２７２５１９９００１０１１２３４" in county.output
+
+
+def _digit_runs(text: str) -> list[str]:
+    return re.findall(r"[0-9０-９]{8}", text)
+
+
+def test_export_masks_id_numbers_for_a_user_who_may_not_see_them(chain):
+    # Some departments key their records by ID number: the clue's subject key is then one.
+    with chain.engine.begin() as conn:
+        conn.execute(update(clues).where(clues.c.clue_id == "R06-000001").values(subject_key="522701 20120316 6879"))
+    for user, expected in [("township_a", "522701********6879"), ("county_a", "522701 20120316 6879")]:
+        out = chain.tmp / f"clues_{user}.csv"
+        result = chain(user, "export", "clues", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        with open(out, encoding="utf-8-sig", newline="") as fh:
+            assert [r["subject_key"] for r in csv.DictReader(fh)] == [expected, "PA2"]

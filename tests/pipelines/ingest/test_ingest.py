@@ -141,3 +141,40 @@ def test_snapshot_frame_round_trips_none_and_text(store):
     storage.write_snapshot(engine, "hukou", dt.date(2026, 1, 1), frame, load={"status": "loaded", "rows": 2})
     back = storage.load_snapshot(engine, "hukou", dt.date(2026, 1, 1))
     assert back[["row_no", "person_no", "name", "extra"]].to_dict("records") == frame.to_dict("records")
+
+
+def test_a_far_away_xlsx_cell_and_an_open_quote_do_not_stop_the_night(store, tmp_path):
+    import xlsxwriter
+
+    folder = _delivery(
+        tmp_path,
+        "2026-11-20",
+        {
+            "medical_insurance.csv": (
+                "个人编号,姓名,身份证号,参保地区划代码,参保年度,参保状态,大病保险\n"
+                'Y1,"张三,,522725102203,2026,正常参保,是\n'
+                "Y2,李四,,522725102203,2026,正常参保,是\n"
+            ).encode(),
+            "regions.csv": REGIONS.encode(),
+        },
+    )
+    book = xlsxwriter.Workbook(folder / "hukou.xlsx")  # aborted the process (rc 134) before the bounds
+    sheet = book.add_worksheet()
+    for row, cells in enumerate(HUKOU.splitlines()):
+        sheet.write_row(row, 0, cells.split(","))
+    sheet.write("A1048576", "x")
+    sheet.write("XFD3", "y")
+    book.close()
+    feeds = _by_feed(ingest_delivery(store, folder))
+    assert (feeds["hukou"].status, feeds["hukou"].rows) == ("loaded", 2)
+    assert (feeds["medical_insurance"].status, feeds["medical_insurance"].rows) == ("loaded", 2)
+    engine = storage.connect(store)
+    day = dt.date(2026, 11, 20)
+    hukou = storage.load_findings(engine, day, "hukou")
+    assert sorted(hukou.loc[hukou["check"] == "far_cells", "message"]) == [
+        "工作表在 A1048576 处有远离数据区的单元格，已忽略",
+        "工作表在 XFD3 处有远离数据区的单元格，已忽略",
+    ]
+    medical = storage.load_findings(engine, day, "medical_insurance")
+    broken = medical[medical["check"] == "broken_quote"]
+    assert broken[["record_key", "row_no", "severity"]].values.tolist() == [["Y1", 2, "error"]]

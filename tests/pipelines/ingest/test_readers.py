@@ -134,3 +134,104 @@ def test_a_damaged_xlsx_is_rejected(tmp_path):
     path = _write(tmp_path, "hukou.xlsx", b"PK\x03\x04 not really a workbook")
     with pytest.raises(FeedRejected, match="Excel"):
         read_feed_file(path, HUKOU, MAX)
+
+
+# --- reading within bounds (issue 9: no bad file stops a night) ---------------------------------
+
+MEDICAL = FEEDS["medical_insurance"]
+MEDICAL_HEADER = "个人编号,姓名,身份证号,参保地区划代码,参保年度,参保状态,大病保险\n"
+
+
+def _medical_rows(count: int) -> list[str]:
+    return [f"Y{i:04d},人员{i},,522725102203,2026,正常参保,是\n" for i in range(1, count + 1)]
+
+
+def test_far_away_xlsx_cells_are_ignored_with_a_warning_naming_them(tmp_path):
+    # Read whole by calamine, this sheet is 1048576 × 16384 cells: the process aborted (rc 134).
+    path = tmp_path / "hukou.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["人员编号", "姓名", "性别"])
+    sheet.write_row(1, 0, ["P1", "陈明", "男"])
+    sheet.write_row(2, 0, ["P2", "王芳", "女"])
+    sheet.write("A1048576", "x")
+    sheet.write("XFD3", "y")
+    book.close()
+    table = read_feed_file(path, HUKOU, MAX)
+    assert table.frame.to_dict("records") == [
+        {"row_no": 2, "person_no": "P1", "name": "陈明", "sex": "男"},
+        {"row_no": 3, "person_no": "P2", "name": "王芳", "sex": "女"},
+    ]
+    assert [(n["check"], n["severity"], n["message"]) for n in table.notes] == [
+        ("far_cells", "warning", "工作表在 XFD3 处有远离数据区的单元格，已忽略"),
+        ("far_cells", "warning", "工作表在 A1048576 处有远离数据区的单元格，已忽略"),
+    ]
+
+
+def test_an_unclosed_quote_breaks_one_row_not_the_file(tmp_path):
+    rows = _medical_rows(20)
+    rows[4] = 'Y0005,"张三,,522725102203,2026,正常参保,是\n'  # line 6 of the file
+    path = _write(tmp_path, "medical_insurance.csv", (MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert len(table.frame) == 20
+    assert list(table.frame["insured_no"]) == [f"Y{i:04d}" for i in range(1, 21)]
+    assert table.frame.loc[4].to_dict() == {
+        "row_no": 6,
+        "insured_no": "Y0005",
+        "name": '"张三',
+        "id_number": None,
+        "village_code": "522725102203",
+        "year": "2026",
+        "state": "正常参保",
+        "critical_illness_cover": "是",
+    }
+    assert table.frame.loc[5, "name"] == "人员6"
+    assert [(n["check"], n["severity"], n["row_no"]) for n in table.notes] == [("broken_quote", "error", 6)]
+    assert table.notes[0]["message"] == "第 6 行的引号没有闭合，已按原样逐行读取该行（引号保留），请核对"
+
+
+def test_a_closed_quote_with_a_line_break_inside_is_still_one_field(tmp_path):
+    rows = _medical_rows(3)
+    rows[1] = 'Y0002,"李\n四",,522725102203,2026,正常参保,是\n'
+    path = _write(tmp_path, "medical_insurance.csv", (MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert list(table.frame["name"]) == ["人员1", "李\n四", "人员3"]
+    assert table.notes == []
+
+
+def test_an_overlong_field_is_cut_and_flagged(tmp_path):
+    rows = _medical_rows(3)
+    rows[2] = "Y0003," + "长" * 2500 + ",,522725102203,2026,正常参保,是\n"
+    path = _write(tmp_path, "medical_insurance.csv", (MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert table.frame.loc[2, "name"] == "长" * 2000
+    assert [(n["check"], n["severity"], n["row_no"], n["field"]) for n in table.notes] == [("field_too_long", "error", 4, "name")]
+
+
+def test_a_nul_byte_in_one_field_is_a_finding_not_a_binary_file(tmp_path):
+    rows = _medical_rows(3)
+    rows[1] = "Y0002,李\x00四,,522725102203,2026,正常参保,是\n"
+    path = _write(tmp_path, "medical_insurance.csv", (MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert list(table.frame["name"]) == ["人员1", "李四", "人员3"]
+    assert [(n["check"], n["severity"], n["row_no"], n["field"]) for n in table.notes] == [("nul_byte", "warning", 3, "name")]
+
+
+def test_a_bom_in_the_middle_of_a_file_is_removed_from_keys_and_values(tmp_path):
+    rows = _medical_rows(3)
+    rows[1] = "\ufeffY0002,李\ufeff四,,522725102203,2026,正常参保,是\n"  # two files concatenated
+    path = _write(tmp_path, "medical_insurance.csv", ("\ufeff" + MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert list(table.frame["insured_no"]) == ["Y0001", "Y0002", "Y0003"]
+    assert list(table.frame["name"]) == ["人员1", "李四", "人员3"]
+    assert [n["check"] for n in table.notes] == ["bom"]
+
+
+def test_a_repeated_header_row_is_dropped_not_loaded_as_a_person(tmp_path):
+    rows = _medical_rows(3)
+    rows.insert(2, "参保人编号, 姓名 ,证件号码,区划代码,参保年度,参保状态,大病保险\n")  # aliases, spaces
+    path = _write(tmp_path, "medical_insurance.csv", (MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert list(table.frame["insured_no"]) == ["Y0001", "Y0002", "Y0003"]
+    assert list(table.frame["row_no"]) == [2, 3, 5]
+    assert [(n["check"], n["row_no"], n["message"]) for n in table.notes] == [("repeated_header", 4, "第 4 行重复了表头，已跳过")]

@@ -18,7 +18,7 @@ from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run, load_clue, load_
 from pipelines.clues.moves import apply_move
 from pipelines.errors import BiduiError
 from pipelines.ledgers.imports import import_ledger
-from pipelines.ledgers.issue import LEDGER_COLUMNS, evidence_text, issue_ledgers
+from pipelines.ledgers.issue import LEDGER_COLUMNS, evidence_text, issue_ledgers, ledger_values
 from pipelines.rules.run import load_rules
 from pipelines.store.tables import clue_events, ledger_imports, ledger_issues, persons
 
@@ -122,19 +122,25 @@ def clue_id(engine, key: str) -> str:
 
 
 def sheet_rows(path: Path, sheet: str) -> list[dict]:
+    """The data rows of a township sheet: below the header (under the title rows), above the
+    signature block (rows without a 线索编号), without 序号."""
     rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    top = next(i for i, row in enumerate(rows) if "线索编号" in row)
+    data = [dict(zip(rows[top], row)) for row in rows[top + 1 :]]
+    return [{k: v for k, v in row.items() if k != "序号"} for row in data if row["线索编号"]]
 
 
 def fill(source: Path, target: Path, rows: dict[str, dict]) -> Path:
     """A copy of a ledger with some rows filled in: clue ID → {column: value}."""
     book = openpyxl.load_workbook(source)
     for sheet in book.worksheets:
-        header = [c.value for c in sheet[1]]
-        if "线索编号" not in header:
+        # The header is the first row holding 线索编号 (title rows may sit above it).
+        top = next((r for r in range(1, 11) if "线索编号" in [c.value for c in sheet[r]]), None)
+        if top is None:
             continue
-        for cells in sheet.iter_rows(min_row=2):
-            wanted = rows.get(cells[0].value)
+        header = [c.value for c in sheet[top]]
+        for cells in sheet.iter_rows(min_row=top + 1):
+            wanted = rows.get(cells[header.index("线索编号")].value)
             for column, value in (wanted or {}).items():
                 cells[header.index(column)].value = value
     book.save(target)
@@ -177,11 +183,12 @@ def test_workbook_has_a_sheet_per_township_with_the_contract_columns(settings, e
     assert book.sheetnames == ["填写说明", "清水镇", "河口乡", "可选原因"]
     assert book["可选原因"].sheet_state == "hidden"
     sheet = book["清水镇"]
-    assert [c.value for c in sheet[1]] == LEDGER_COLUMNS
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:T6"
+    # Two title rows, then 序号 and the contract's columns (print layout: test_workbook_print.py).
+    assert [c.value for c in sheet[3]] == ["序号", *LEDGER_COLUMNS]
+    assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref == "A3:U8"
     assert sheet.protection.sheet and sheet.protection.autoFilter is False  # False = filtering allowed
-    assert sheet["A2"].protection.locked and not sheet["M2"].protection.locked and not sheet["T2"].protection.locked
-    assert sheet["A2"].fill.fgColor.rgb != sheet["M2"].fill.fgColor.rgb
+    assert sheet["B4"].protection.locked and not sheet["N4"].protection.locked and not sheet["U4"].protection.locked
+    assert sheet["B4"].fill.fgColor.rgb != sheet["N4"].fill.fgColor.rgb
     rows = sheet_rows(result["file"], "清水镇")
     assert [r["线索编号"] for r in rows] == [clue_id(engine, k) for k in ("K1", "K4", "K5", "K2", "K6")]
     first = rows[0]
@@ -192,9 +199,9 @@ def test_workbook_has_a_sheet_per_township_with_the_contract_columns(settings, e
     assert first["下发日期"] == dt.datetime(2026, 11, 23) and first["整改期限"] == dt.datetime(2026, 12, 8)
     assert all(first[c] is None for c in LEDGER_COLUMNS[12:])
     validations = {str(v.sqref): (v.type, v.formula1) for v in sheet.data_validations.dataValidation}
-    assert validations["M2:M6"] == ("list", '"属实,不属实"')
-    assert validations["N2:N6"] == ("list", "'可选原因'!$A$2:$A$6")  # R05's five reasons
-    assert validations["P2:P6"][0] == validations["R2:R6"][0] == validations["T2:T6"][0] == "date"
+    assert validations["N4:N8"] == ("list", '"属实,不属实"')
+    assert validations["O4:O8"] == ("list", "'可选原因'!$A$2:$A$6")  # R05's five reasons
+    assert validations["Q4:Q8"][0] == validations["S4:S8"][0] == validations["U4:U8"][0] == "date"
     assert [book["可选原因"].cell(row=r, column=1).value for r in range(1, 7)] == ["R05", *RULES["R05"].dismiss_reasons]
 
 
@@ -292,6 +299,31 @@ def test_evidence_text_reads_a_list_of_sources_and_masks_id_fields():
     )
 
 
+def test_masked_evidence_hides_id_numbers_in_any_form_and_any_field():
+    # Spaced and full-width numbers, in a field not named like an ID field and in a record key.
+    evidence = json.dumps(
+        [
+            {
+                "feed": "hukou",
+                "record_key": "522701201203166879",
+                "fields": {"id_number": "522701 20120316 6879", "moved_to": "随 ５２２７２５１９９００１０１１２３４ 迁出"},
+            },
+        ],
+        ensure_ascii=False,
+    )
+    assert evidence_text(evidence) == (
+        "公安·户籍人口（记录 522701********6879）：身份证号 522701********6879；迁往地 随 522725********1234 迁出"
+    )
+    assert "522701 20120316 6879" in evidence_text(evidence, masked=False)
+
+
+def test_masked_ledger_row_shows_a_spaced_id_number_masked():
+    evidence = json.dumps({"feed": "hukou", "fields": {"name": "张三", "id_number": "５２２７０１ 20120316 6879"}})
+    clue = {"clue_id": "R06-000001", "rule": "R06", "village_code": "522725102203", "evidence": evidence}
+    values = ledger_values(clue, None, {}, {}, masked=True)
+    assert (values["身份证号"], values["证据"]) == ("522701********6879", "公安·户籍人口：姓名 张三；身份证号 522701********6879")
+
+
 # --- importing --------------------------------------------------------------------------------
 
 
@@ -330,9 +362,13 @@ def test_import_applies_filled_rows_and_records_the_importer(settings, engine, t
         )
         recorded = conn.execute(select(ledger_imports)).mappings().one()
     assert [e["action"] for e in events] == ["found", "issue", "verify", "rectify", "sign"]
-    assert {(e["user_name"], e["role"], e["source"]) for e in events[2:]} == {("county_a", "county", "ledger")}
-    assert events[2]["note"].startswith("核实人：王核实；台账 交回.xlsx「清水镇」第 2 行")
-    assert events[4]["note"].startswith("签字人：李乡长")
+    # Recorded as the people the row names, for the moves their level makes; the importer in the note.
+    assert [(e["user_name"], e["role"], e["source"]) for e in events[2:]] == [
+        ("王核实", "village", "ledger"),
+        ("王核实", "village", "ledger"),
+        ("李乡长", "township", "ledger"),
+    ]
+    assert {e["note"] for e in events[2:]} == {"台账 交回.xlsx「清水镇」第 4 行，由 county_a（县）导入"}
     assert (recorded["rows"], recorded["applied"], recorded["unchanged"], recorded["rejected"]) == (8, 3, 5, 0)
     assert Path(recorded["report"]) == result["report"] and result["report"].exists()
     assert result["report"].parent == settings.data_dir / "ledgers" / "imports"
@@ -382,16 +418,16 @@ def test_each_bad_row_is_rejected_with_its_reason_and_changes_nothing(settings, 
         },
     )
     book = openpyxl.load_workbook(filled)  # a row of a clue that does not exist, and one of county B
-    book["河口乡"].append([ids["K8"][:4] + "999999"] + [None] * 19)
-    book["河口乡"].append([ids["K9"]] + [None] * 19)
-    book["河口乡"].append([ids["K3"]] + [None] * 19)
+    book["河口乡"].append([None, ids["K8"][:4] + "999999"] + [None] * 19)  # below the signature block
+    book["河口乡"].append([None, ids["K9"]] + [None] * 19)
+    book["河口乡"].append([None, ids["K3"]] + [None] * 19)
     book.save(filled)
     before, events = load_clues(engine), event_count(engine)
     result = import_ledger(engine, settings, COUNTY_A, filled)
     reasons = {r["clue_id"]: r["reason"] for r in result["rejections"][:8]}
     assert result["rejected"] == 11 and result["applied"] == 0
     assert reasons == {
-        ids["K1"]: "锁定列“姓名”被改动：台账中为“别人”，系统中为“学生K1”（如线索已重新下发，请使用新台账）",
+        ids["K1"]: "锁定列“姓名”被改动：台账中为“别人”，下发时为“学生K1”（如线索已重新下发，请使用新台账）",
         ids["K2"]: "核实结果未填写",
         ids["K4"]: "核实人未填写",
         ids["K5"]: "核实日期未填写",
@@ -401,9 +437,9 @@ def test_each_bad_row_is_rejected_with_its_reason_and_changes_nothing(settings, 
         ids["K8"]: "核实日期“下周”不是有效日期（应为 2026-11-20 的格式）",
     }
     assert [(r["row"], r["reason"]) for r in result["rejections"][8:]] == [
-        (5, "线索编号不存在，或不在您的管辖范围内"),
-        (6, "线索编号不存在，或不在您的管辖范围内"),
-        (7, "线索编号在本台账中重复出现（首次见于“河口乡”第 2 行）"),
+        (10, "线索编号不存在，或不在您的管辖范围内"),
+        (11, "线索编号不存在，或不在您的管辖范围内"),
+        (12, "线索编号在本台账中重复出现（首次见于“河口乡”第 4 行）"),
     ]
     pd.testing.assert_frame_equal(before, load_clues(engine))
     assert event_count(engine) == events
@@ -478,7 +514,7 @@ def test_cli_issues_and_imports_for_a_signed_in_county_user(settings, engine, tm
     imported = CliRunner().invoke(app, ["ledgers", "import", str(filled), *sign_in], env=env)
     assert imported.exit_code == 0, imported.output
     assert "共 8 行，已导入 1 行，无变化 0 行，未填写 6 行，退回 1 行" in imported.output
-    assert f"退回：“清水镇”第 5 行 {clue_id(engine, 'K2')}：核实结果“是”无效" in imported.output
+    assert f"退回：“清水镇”第 7 行 {clue_id(engine, 'K2')}：核实结果“是”无效" in imported.output
     assert "导入报告：" in imported.output
     refused = CliRunner().invoke(app, ["ledgers", "issue", "--county", "522726", *sign_in], env=env)
     assert refused.exit_code == 1 and "不在用户 jiaxian 的管辖范围内" in refused.output

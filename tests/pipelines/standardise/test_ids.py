@@ -26,6 +26,7 @@ from pipelines.standardise.ids import (
     check_digit,
     check_digits,
     clean_id,
+    id_birth_conflicts,
     id_status,
     id_statuses,
     region_from_id,
@@ -169,3 +170,20 @@ def test_empty_series():
     frame = standardise_ids(pd.Series([], dtype=object))
     assert list(frame.columns) == ["id_clean", "id_status", "id18", "id_birth_date", "id_sex", "id_region"]
     assert len(frame) == 0
+
+
+def test_id_birth_conflicts_flag_a_valid_id_that_contradicts_the_row():
+    # Each ID's check digit is right; only the birth date it encodes is in question.
+    agrees, contradicts, legacy = "52272519900101001", "52272519851231002", "522725851231003"
+    ids = pd.Series([agrees + check_digit(agrees), contradicts + check_digit(contradicts), legacy, None, "123"])
+    births = pd.Series(["1990-01-01", "1990-01-01", "1985-12-30", "1990-01-01", "1990-01-01"])
+    assert id_birth_conflicts(ids, births).tolist() == [None, "1985-12-31", "1985-12-31", None, None]
+
+
+def test_id_birth_conflicts_ignore_rows_without_a_usable_birth_date():
+    first17 = "52272519851231002"
+    ids = pd.Series([first17 + check_digit(first17)] * 3, index=[7, 8, 9])
+    births = pd.Series([None, "1990/01/01", "1985-12-31"], index=[7, 8, 9])
+    pdt.assert_series_equal(
+        id_birth_conflicts(ids, births), pd.Series([None, None, None], index=[7, 8, 9], dtype=object, name="id_birth_date")
+    )

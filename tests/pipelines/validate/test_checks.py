@@ -70,7 +70,14 @@ def test_row_level_findings_name_feed_key_row_field_check_and_severity():
             {"row_no": 3, "person_no": "P2", "id_number": None, "sex": "未知"},
             {"row_no": 4, "person_no": "P3", "id_number": "5.22701E+17", "village_code": "52272510220"},
             {"row_no": 5, "person_no": "P4", "id_number": BAD_CHECK, "birth_date": "1990/01/01"},
-            {"row_no": 6, "person_no": "P5", "id_number": ID_B, "village_code": "522725999999", "name": None},
+            {
+                "row_no": 6,
+                "person_no": "P5",
+                "id_number": ID_B,
+                "birth_date": "1985-12-31",
+                "village_code": "522725999999",
+                "name": None,
+            },
         ]
     )
     result = check_feed(HUKOU, frame, KNOWN, _settings(max_bad_row_share=1.0), AS_OF)
@@ -220,3 +227,26 @@ def test_snapshot_shaped_input_with_object_row_numbers():
     result = check_feed(HUKOU, frame, KNOWN, _settings(), AS_OF)
     assert findings_of(result) == [("hukou", "P1", 2, "sex", "enum", "error")]
     assert result.findings["row_no"].dtype == "Int64"
+
+
+def test_a_valid_id_whose_birth_date_contradicts_the_row_is_flagged_without_rejecting():
+    frame = hukou_frame(
+        [
+            {"row_no": 2, "person_no": "P1"},
+            {"row_no": 3, "person_no": "P2", "id_number": ID_B},  # 1985-12-31 in the ID, 1990-01-01 in the row
+            {"row_no": 4, "person_no": "P3", "id_number": ID_B, "birth_date": "1985-12-31"},
+        ]
+    )
+    result = check_feed(HUKOU, frame, KNOWN, _settings(max_bad_row_share=0.2), AS_OF)
+    assert records(result) == [
+        {
+            "record_key": "P2",
+            "row_no": 3,
+            "field": "id_number",
+            "check": "id_birth_date",
+            "severity": "error",
+            "message": "身份证号中的出生日期（1985-12-31）与出生日期（1990-01-01）不符",
+        }
+    ]
+    assert result.findings["value"].tolist() == [ID_B]
+    assert (result.rejected, result.bad_rows) == (False, 1)

@@ -1,0 +1,58 @@
+"""One table as an .xlsx for people (exports opened in Excel or WPS): text cells stored as text, so
+an 18-digit key or ID number keeps every digit and a leading zero stays; frozen header, filters;
+no cell able to run as a formula; written whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from pipelines.store.files import neutralise_cell, staged_files
+
+__all__ = ["write_excel_table"]
+
+_MAX_WIDTH = 40
+
+
+def _width(value: Any) -> int:
+    text = "" if value is None else str(value)
+    # CJK characters take about two columns of Excel's width unit.
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def write_excel_table(
+    out: Path, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: dict[str, int] | None = None
+) -> int:
+    """Write `rows` under `headers` to one sheet of `out`; returns the rows written. Strings are
+    written as text (never read as numbers, dates or formulas), numbers as numbers, None as blank."""
+    widths = dict(widths or {})
+    seen = {h: _width(h) + 2 for h in headers}
+    count = 0
+    with staged_files() as stage:
+        # constant_memory streams rows to disk: an export of a whole prefecture stays small in memory.
+        book = xlsxwriter.Workbook(str(stage(Path(out))), {"constant_memory": True})
+        try:
+            page = book.add_worksheet(sheet)
+            head = book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
+            text = book.add_format({"num_format": "@"})
+            for col, header in enumerate(headers):
+                page.write_string(0, col, str(neutralise_cell(header)), head)
+            for count, row in enumerate(rows, start=1):
+                for col, value in enumerate(row):
+                    if value is None or value == "":
+                        continue
+                    if isinstance(value, bool) or not isinstance(value, int | float):
+                        page.write_string(count, col, str(neutralise_cell(str(value))), text)
+                    else:
+                        page.write_number(count, col, value)
+                    seen[headers[col]] = max(seen[headers[col]], _width(value) + 2)
+            for col, header in enumerate(headers):
+                page.set_column(col, col, min(widths.get(header, seen[header]), _MAX_WIDTH))
+            page.freeze_panes(1, 0)
+            page.autofilter(0, 0, count, len(headers) - 1)
+        finally:
+            book.close()
+    return count

@@ -1,0 +1,101 @@
+"""Undoing a wrongly delivered night: after `undo_night` and the corrected delivery, the store is
+what the good nights alone give."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from pipelines import store
+from pipelines.access import User
+from pipelines.clues.life import load_clues
+from pipelines.demo import generate_delivery
+from pipelines.errors import BiduiError
+from pipelines.night import run_night, undo_night
+from pipelines.settings import load_settings
+from pipelines.store.nights import night_undos
+from pipelines.store.tables import clue_events, households
+
+PREFECTURE = User("shi", None, "prefecture", "5227", None, True, True)
+COUNTY = User("xian", None, "county", "522701", None, True, True)
+PERSONS = 300
+
+
+def _delivery(root: Path, seed: int, as_of: str, folder_name: str | None = None) -> Path:
+    made = generate_delivery(PERSONS, seed, root / f"seed{seed}-{as_of}", dt.date.fromisoformat(as_of))
+    if folder_name is None:
+        return made
+    target = root / f"renamed-{seed}" / folder_name
+    target.parent.mkdir(parents=True)
+    shutil.move(str(made), target)
+    return target
+
+
+def _state(settings, nights: list[str]) -> dict[str, pd.DataFrame]:
+    engine = store.connect(settings)
+    with engine.connect() as conn:
+        homes = pd.DataFrame(conn.execute(select(households).order_by(households.c.household_code)).fetchall())
+    state = {"persons": store.load_persons(engine), "households": homes, "clues": load_clues(engine)}
+    for night in nights:
+        state[f"links {night}"] = store.load_links(engine, dt.date.fromisoformat(night))
+    return state
+
+
+def _run(settings, delivery: Path) -> None:
+    night = run_night(settings, delivery)
+    assert night.link_error is None and night.clue_error is None
+
+
+@pytest.mark.slow
+def test_undoing_a_wrong_night_then_running_the_right_one_equals_the_good_nights_alone(tmp_path):
+    good_a = _delivery(tmp_path, 1, "2026-11-20")
+    good_b = _delivery(tmp_path, 1, "2026-11-21")
+    # The wrong delivery: another population, and a wrong date in its folder name.
+    wrong = _delivery(tmp_path, 2, "2026-11-21", folder_name="2026-11-24")
+
+    fresh = load_settings(environ={}, data_dir=tmp_path / "fresh", show_progress=False)
+    _run(fresh, good_a)
+    _run(fresh, good_b)
+
+    undone = load_settings(environ={}, data_dir=tmp_path / "undone", show_progress=False)
+    _run(undone, good_a)
+    _run(undone, wrong)
+    wrong_clues = load_clues(store.connect(undone))
+    assert (wrong_clues["status"] == "cleared_by_data").sum() > 0  # the wrong night cleared real clues
+    with pytest.raises(BiduiError, match="早于已处理的最近一晚 2026-11-24"):
+        run_night(undone, good_b)
+    with pytest.raises(BiduiError, match="^只有市级用户可以撤销"):
+        undo_night(undone, "2026-11-24", COUNTY, "交付目录日期写错")
+    with pytest.raises(
+        BiduiError, match=r"^只能撤销最近一晚：请先撤销 2026-11-24（bidui night undo 2026-11-24），再撤销 2026-11-20$"
+    ):
+        undo_night(undone, "2026-11-20", PREFECTURE, "交付目录日期写错")
+
+    result = undo_night(undone, "2026-11-24", PREFECTURE, "交付目录日期写错")
+    assert result.clues_kept == []
+    assert result.clues_withdrawn + result.clues_restored > 0
+    assert store.latest_night(store.connect(undone)) == dt.date(2026, 11, 20)
+    _run(undone, good_b)
+
+    expected, got = _state(fresh, ["2026-11-20", "2026-11-21"]), _state(undone, ["2026-11-20", "2026-11-21"])
+    for name in expected:
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+    engine = store.connect(undone)
+    assert store.load_links(engine, dt.date(2026, 11, 24)).empty
+    with engine.connect() as conn:
+        record = conn.execute(select(night_undos)).mappings().one()
+        undo_events = conn.execute(select(clue_events).where(clue_events.c.source == "undo")).mappings().all()
+    assert (record["delivery_date"], record["user_name"], record["role"], record["reason"]) == (
+        dt.date(2026, 11, 24),
+        "shi",
+        "prefecture",
+        "交付目录日期写错",
+    )
+    assert len(undo_events) > 0
+    assert {e["user_name"] for e in undo_events} == {"shi"}
+    assert {e["note"] for e in undo_events} == {"撤销 2026-11-24 的比对：交付目录日期写错"}

@@ -261,7 +261,9 @@ def test_a_read_only_data_directory_is_one_chinese_message(tmp_path):
     env = {**os.environ, "BIDUI_DATA_DIR": str(data), "BIDUI_PROGRESS": "0", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("BIDUI_DATABASE_URL", None)
     try:
-        result = subprocess.run([*command, "--password-file", str(data / "pw.txt")], env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [*command, "--password-file", str(data / "pw.txt")], check=False, env=env, capture_output=True, text=True
+        )
     finally:
         data.chmod(0o755)
         shutil.rmtree(data)

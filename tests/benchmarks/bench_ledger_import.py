@@ -123,11 +123,14 @@ def fill_ledger(source: Path, target: Path, rules: dict) -> tuple[int, int]:
     book = openpyxl.load_workbook(source)
     filled = wrong = 0
     for sheet in book.worksheets:
-        header = [c.value for c in sheet[1]]
-        if "线索编号" not in header:
+        # The header sits under the sheet's title rows; the rows after the clues are the signature block.
+        header_row = next((r for r in range(1, 11) if "线索编号" in [c.value for c in sheet[r]]), None)
+        if header_row is None:
             continue
-        col = {name: i for i, name in enumerate(header)}
-        for cells in sheet.iter_rows(min_row=2):
+        col = {name: i for i, name in enumerate(c.value for c in sheet[header_row])}
+        for cells in sheet.iter_rows(min_row=header_row + 1):
+            if not cells[col["线索编号"]].value:
+                continue
             n = filled
             filled += 1
             values = {"核实结果": "属实", "核实人": f"核实员{n % 50}", "核实日期": dt.date(2026, 11, 25)}

@@ -305,8 +305,10 @@ def build_random_pairs(left: pd.DataFrame, right: pd.DataFrame | None, n: int, s
     """About `n` distinct random pairs (i < j when deduplicating), e.g. to estimate u probabilities."""
     rng = np.random.default_rng(seed)
     other = left if right is None else right
-    a = rng.integers(0, len(left), n, dtype=np.int64)
-    b = rng.integers(0, len(other), n, dtype=np.int64)
+    if len(left) == 0 or len(other) == 0:  # nothing to draw from (e.g. a night with one feed)
+        n = 0
+    a = rng.integers(0, max(len(left), 1), n, dtype=np.int64)
+    b = rng.integers(0, max(len(other), 1), n, dtype=np.int64)
     if right is None:
         keep = a != b
         a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 
 from pipelines.errors import BiduiError
 from pipelines.store.snapshots import load_region_reference
 from pipelines.store.tables import users
+from pipelines.store.transactions import write_transaction
 from pipelines.store.upsert import upsert
 
 __all__ = [
@@ -203,24 +204,33 @@ def add_user(
     department: str | None = None,
     display_name: str | None = None,
     full_ids: bool | None = None,
+    first_officer: bool = False,
 ) -> User:
     """Create a user; BiduiError (Chinese) when a field is invalid or the name is taken.
+
+    `first_officer`: the account made without signing in, allowed only while no active data officer
+    exists — checked inside the inserting transaction, so two such commands at once make one.
 
     `full_ids` None means the role's default: full ID numbers at county level and above, for
     liaisons and auditors; masked for township and village users.
     """
     department = (department or "").strip() or None
     display_name = (display_name or "").strip() or None
-    if not _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids):
+    if not _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids, first_officer):
         # added by someone else between the check and the insert
         raise BiduiError(f"用户名“{user_name}”已存在")
     return load_user(engine, normalise_user_name(user_name))
 
 
-def _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids) -> bool:
+def _insert_user(engine, user_name, password, role, region_code, department, display_name, full_ids, first_officer) -> bool:
     """False when the name was taken after all: a stored user is never overwritten."""
     regions = load_region_reference(engine)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
+        if first_officer:
+            if conn.dialect.name == "postgresql":  # SQLite's write_transaction already holds the database
+                conn.execute(text("lock table users in share row exclusive mode"))
+            if _has_active_admin(conn):
+                raise BiduiError("已有启用的市（州）数据管理员：新建用户须由数据管理员登录后操作（--user）")
         _check_new_user(conn, regions, user_name, role, region_code, department)
         _check_password(password)
         row = {
@@ -330,9 +340,13 @@ def _set(engine: Engine, user_name: str, **values) -> None:
 def has_active_admin(engine: Engine) -> bool:
     """Whether some active data officer (prefecture user) exists; until one does, the first may be
     created without signing in."""
-    statement = select(users.c.user_name).where(users.c.role == ADMIN_ROLE, users.c.active.is_(True)).limit(1)
     with engine.connect() as conn:
-        return conn.execute(statement).first() is not None
+        return _has_active_admin(conn)
+
+
+def _has_active_admin(conn) -> bool:
+    statement = select(users.c.user_name).where(users.c.role == ADMIN_ROLE, users.c.active.is_(True)).limit(1)
+    return conn.execute(statement).first() is not None
 
 
 def require_role(user: User, roles: tuple[str, ...], what: str) -> None:

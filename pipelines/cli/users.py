@@ -103,7 +103,7 @@ def add(
         password = _new_password(password_stdin)
         if first_officer:
             console.print("[yellow]提示：[/yellow]库中还没有启用的市（州）数据管理员，本次无需登录，新建第一个数据管理员账号。")
-        new = add_user(engine, name, password, role, region, department, display_name, full_ids)
+        new = add_user(engine, name, password, role, region, department, display_name, full_ids, first_officer)
     ids = "完整身份证号" if new.full_ids else "脱敏身份证号"
     console.print(f"已新建用户：{new.user_name}（{_describe(new)}，{ids}）", highlight=False)
     if load_region_reference(engine).empty:

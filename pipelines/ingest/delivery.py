@@ -107,7 +107,15 @@ def _load(engine, settings, feed, day, path, checksum, existing, outcome: FeedOu
         return
     except Exception as exc:  # an unreadable file must not stop the night
         log.exception("reading %s failed", path)
-        _reject(engine, feed, day, checksum, existing, outcome, f"读取失败：{type(exc).__name__}: {exc}")
+        _reject(
+            engine,
+            feed,
+            day,
+            checksum,
+            existing,
+            outcome,
+            f"文件读取时发生意外错误（已记入日志，请把该文件交数据管理员检查）：{exc}",
+        )
         return
     store.write_snapshot(
         engine,

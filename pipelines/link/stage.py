@@ -85,6 +85,13 @@ def link_night(
     engine = store.connect(settings)
     if not store.load_feed_loads(engine, day):
         raise BiduiError(f"数据日期 {day.isoformat()} 还没有载入记录，请先运行 bidui ingest 或 bidui run")
+    newest = store.latest_night(engine)
+    if newest is not None and day < newest:
+        # The base map holds one current state: an older night linked again would overwrite it.
+        raise BiduiError(
+            f"数据日期 {day.isoformat()} 早于已处理的最近一晚 {newest}，不能再关联；"
+            f"若 {newest} 的交付有误，请先用 bidui night undo {newest} 撤销该晚"
+        )
     linker = linker or default_linker()
     seconds: dict[str, float] = {}
     clock = time.perf_counter()

@@ -130,6 +130,12 @@ def test_random_pairs_are_seeded_distinct_and_ordered_when_deduplicating():
     assert len(first) == len(set(first)) == 10  # 50 draws cover all 5 * 4 / 2 pairs
 
 
+def test_random_pairs_from_an_empty_side_are_none():
+    # A night that delivered one feed has no other department's rows to draw from.
+    assert len(build_random_pairs(LEFT.iloc[:0], RIGHT, 50, seed=3)) == 0
+    assert len(build_random_pairs(LEFT, RIGHT.iloc[:0], 50, seed=3)) == 0
+
+
 def test_pair_positions_of_foreign_pairs_and_make_pairs_round_trip():
     foreign = pd.MultiIndex.from_tuples([("a3", "b2"), ("a1", "b4")])
     a, b = pair_positions(foreign, LEFT, RIGHT)

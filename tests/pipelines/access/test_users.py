@@ -204,6 +204,14 @@ def test_a_name_taken_between_the_check_and_the_insert_is_not_overwritten(engine
     assert authenticate(engine, "wang", "secret123").role == "county"
 
 
+def test_two_first_officers_made_at_once_give_one(engine, monkeypatch):
+    # Both commands saw no data officer before either inserted (has_active_admin ran first in each).
+    add_user(engine, "shi_a", "secret123", "prefecture", "5227", first_officer=True)
+    with pytest.raises(BiduiError, match="^已有启用的市（州）数据管理员：新建用户须由数据管理员登录后操作"):
+        add_user(engine, "shi_b", "secret123", "prefecture", "5227", first_officer=True)
+    assert [u.user_name for u in users.list_users(engine)] == ["shi_a"]
+
+
 @pytest.mark.parametrize(
     "role, region",
     [

@@ -109,6 +109,23 @@ def test_bad_files_give_a_finding_and_the_night_goes_on(store, tmp_path, name, d
     assert check in set(findings["check"])
 
 
+def test_a_reader_failing_unexpectedly_rejects_that_file_in_chinese_and_the_night_goes_on(store, tmp_path, monkeypatch):
+    from pipelines.ingest import delivery
+
+    real = delivery.read_feed_file
+
+    def fails_on_hukou(path, spec, max_bytes):
+        if spec.name == "hukou":
+            raise MemoryError("could not allocate")
+        return real(path, spec, max_bytes)
+
+    monkeypatch.setattr(delivery, "read_feed_file", fails_on_hukou)
+    folder = _delivery(tmp_path, "2026-11-20", {"hukou.csv": HUKOU.encode(), "regions.csv": REGIONS.encode()})
+    feeds = _by_feed(ingest_delivery(store, folder))
+    assert (feeds["hukou"].status, feeds["regions"].status) == ("rejected", "loaded")
+    assert feeds["hukou"].message == "文件读取时发生意外错误（已记入日志，请把该文件交数据管理员检查）：could not allocate"
+
+
 def test_duplicated_keys_and_odd_region_codes_are_stored_for_validation_to_judge(store, tmp_path):
     rows = HUKOU + "P001,,李四,男,,正常,52272510220\n"
     folder = _delivery(tmp_path, "2026-11-20", {"hukou.csv": rows.encode()})

@@ -61,3 +61,21 @@ def test_a_ledger_is_not_issued_on_a_future_date_nor_before_the_newest_night(set
     with pytest.raises(BiduiError, match="^下发日期 2026-11-19 早于已处理的最近一晚 2026-11-20"):
         issue_ledgers(engine, settings, prefecture, dt.date(2026, 11, 19))
     assert issue_ledgers(engine, settings, prefecture, dt.date(2026, 11, 20)) == []
+
+
+def test_linking_a_night_older_than_the_newest_is_refused_before_anything_is_written(settings, tmp_path):
+    from pipelines.link import link_night
+    from pipelines.store.tables import links, persons
+
+    ingest_delivery(settings, _delivery(tmp_path, "2026-11-20"))
+    link_night(settings, "2026-11-20")
+    ingest_delivery(settings, _delivery(tmp_path, "2026-11-21"))
+
+    def base_map() -> tuple[int, int]:
+        with store.connect(settings).connect() as conn:
+            return tuple(conn.execute(select(func.count()).select_from(t)).scalar() for t in (persons, links))
+
+    before = base_map()
+    with pytest.raises(BiduiError, match="^数据日期 2026-11-20 早于已处理的最近一晚 2026-11-21，不能再关联"):
+        link_night(settings, "2026-11-20")
+    assert base_map() == before

@@ -40,7 +40,7 @@ from pipelines.errors import BiduiError
 from pipelines.ledgers.import_report import report_path, write_report
 from pipelines.ledgers.issue import build_region_names, ledger_values, load_people
 from pipelines.ledgers.issued import ISSUED_COLUMNS, IssuedRow, load_issued_rows, load_went_back
-from pipelines.ledgers.reading import LedgerRow, cell_date, cell_text, read_ledger
+from pipelines.ledgers.reading import IssueMark, LedgerRow, cell_date, cell_text, read_ledger
 from pipelines.ledgers.workbook import DATE_COLUMNS, FILL_IN_COLUMNS, FILL_IN_FIELDS
 from pipelines.settings import Settings
 from pipelines.store.tables import clues, ledger_imports
@@ -277,14 +277,20 @@ def _load_file_clues(conn, clue_ids: list[str], scope: Scope) -> dict[str, dict]
     return found
 
 
-def _judge_rows(conn, rows: list[LedgerRow], scope: Scope, rules_by_code: dict, regions: dict, at, file_name: str):
-    """Judge every row against the clues as they stand in this transaction; returns the moved
-    clues as (status read, clue after) pairs."""
+def _judge_rows(
+    conn, rows: list[LedgerRow], mark: IssueMark | None, scope: Scope, rules_by_code: dict, regions: dict, at, file_name: str
+):
+    """Judge every row against the clues as they stand in this transaction and against the issue the
+    file came from (`mark`); returns the moved clues as (status read, clue after) pairs."""
     ids = sorted({cell_text(r.cells["线索编号"]) for r in rows} - {""})
     stored = _load_file_clues(conn, ids, scope)
     people = load_people(conn, (c["person_id"] for c in stored.values()))
-    issued = load_issued_rows(conn, stored)
-    went_back = load_went_back(conn, issued)
+    if mark is None:  # a workbook issued before marks were written: its clues' newest ledgers
+        issued = load_issued_rows(conn, stored)
+        went_back = load_went_back(conn, issued)
+    else:
+        issued = load_issued_rows(conn, stored, (mark.county_code, mark.issue_date))
+        went_back = load_went_back(conn, issued, since=mark.event_id)
     current: dict[str, dict] = {}
     first_seen: dict[str, LedgerRow] = {}
     for row in rows:
@@ -320,7 +326,8 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
             "村、乡镇可用 bidui clue 命令逐条核实、签字"
         )
     path = Path(path)
-    rows = read_ledger(path, _NEEDED)
+    returned = read_ledger(path, _NEEDED)
+    rows = returned.rows
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     if rules is None:
         from pipelines.rules.run import load_rules
@@ -332,7 +339,7 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
     regions = build_region_names(store.load_region_reference(engine))
     with store.staged_files() as stage:  # the report appears once the import committed
         with store.write_transaction(engine) as conn:
-            moved = _judge_rows(conn, rows, scope, rules_by_code, regions, at, path.name)
+            moved = _judge_rows(conn, rows, returned.mark, scope, rules_by_code, regions, at, path.name)
             write_moves(conn, moved, [e for row in rows for e in row.events])
             counts = {k: sum(r.outcome == k for r in rows) for k in ("applied", "unchanged", "blank", "rejected")}
             summary = {

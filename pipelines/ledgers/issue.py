@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, and_, exists, or_, select
+from sqlalchemy import Engine, and_, exists, func, or_, select
 
 from pipelines import store
 from pipelines.access.scope import Scope, mask_id, mask_ids_in_text
@@ -32,6 +32,7 @@ from pipelines.clues.life import CLUE_COLUMNS, DEFAULT_DEADLINE_DAYS, make_event
 from pipelines.clues.moves import plan_move, write_moves
 from pipelines.errors import BiduiError
 from pipelines.ledgers.issued import write_issued_rows
+from pipelines.ledgers.reading import IssueMark
 from pipelines.ledgers.workbook import (
     DATE_COLUMNS,
     FILL_IN_COLUMNS,
@@ -395,6 +396,7 @@ def _issue_county(
                         )
                     )
             write_moves(conn, moved, events)
+            mark = IssueMark(county, issue_date, int(conn.execute(select(func.max(clue_events.c.event_id))).scalar() or 0))
             people = load_people(conn, (c["person_id"] for c in ledger))
             county_name = regions.get(county.ljust(12, "0"), county)
             final = folder / ledger_file_name(county_name, county, issue_date)
@@ -415,7 +417,7 @@ def _issue_county(
             upsert(conn, ledger_issues, issued)
             temp = stage(final)  # the workbook appears once the moves and the issue record committed
             townships = {v["_township"]: _region_name(regions, v["_township"], 9) for v in rows}
-            sheets = write_ledger_workbook(temp, county_name, issue_date, rows, townships, rules_by_code, masked)
+            sheets = write_ledger_workbook(temp, county_name, issue_date, rows, townships, rules_by_code, masked, mark.text())
     return {
         "county_code": county,
         "county_name": county_name,

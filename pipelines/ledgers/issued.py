@@ -73,8 +73,9 @@ def write_issued_rows(conn, county: str, issue_date: dt.date, rows: list[dict]) 
         )
 
 
-def load_issued_rows(conn, clue_ids: Iterable[str]) -> dict[str, IssuedRow]:
-    """clue_id → the newest ledger row that carried it (clues no recorded ledger carried are left out)."""
+def load_issued_rows(conn, clue_ids: Iterable[str], ledger: tuple[str, dt.date] | None = None) -> dict[str, IssuedRow]:
+    """clue_id → the row of `ledger` (county, issue date) that carried it, or without `ledger` the
+    newest ledger row that did (clues no such ledger carried are left out)."""
     wanted = sorted(set(clue_ids))
     found: dict[str, IssuedRow] = {}
     for start in range(0, len(wanted), 2000):
@@ -83,6 +84,8 @@ def load_issued_rows(conn, clue_ids: Iterable[str]) -> dict[str, IssuedRow]:
             .where(ledger_rows.c.clue_id.in_(wanted[start : start + 2000]))
             .order_by(ledger_rows.c.clue_id, ledger_rows.c.issue_date)
         )
+        if ledger is not None:
+            statement = statement.where((ledger_rows.c.county_code == ledger[0]) & (ledger_rows.c.issue_date == ledger[1]))
         for row in conn.execute(statement).mappings():
             found[row["clue_id"]] = IssuedRow(
                 row["county_code"], row["issue_date"], row["status_issued"], row["event_id"], json.loads(row["locked"])
@@ -90,8 +93,9 @@ def load_issued_rows(conn, clue_ids: Iterable[str]) -> dict[str, IssuedRow]:
     return found
 
 
-def load_went_back(conn, issued: dict[str, IssuedRow]) -> dict[str, dict]:
-    """clue_id → the latest send-back or re-open event after its ledger was issued."""
+def load_went_back(conn, issued: dict[str, IssuedRow], since: int | None = None) -> dict[str, dict]:
+    """clue_id → the latest send-back or re-open event after its ledger was issued (after event
+    `since`, the returned file's own mark, when given)."""
     wanted = sorted(issued)
     went: dict[str, dict] = {}
     for start in range(0, len(wanted), 2000):
@@ -101,6 +105,6 @@ def load_went_back(conn, issued: dict[str, IssuedRow]) -> dict[str, dict]:
             .order_by(clue_events.c.event_id)
         )
         for row in conn.execute(statement).mappings():
-            if row["event_id"] > issued[row["clue_id"]].event_id:
+            if row["event_id"] > (issued[row["clue_id"]].event_id if since is None else since):
                 went[row["clue_id"]] = dict(row)
     return went

@@ -5,6 +5,10 @@ A township sheet may carry title rows above its header and a signature block bel
 a 序号 column is ignored; the data ends at the first row without a 线索编号. A row further down
 whose 线索编号 still looks like a clue ID (R05-000123) is read too, so a stray empty line in the
 middle of a sheet cannot drop the verdicts below it.
+
+The hidden list sheet carries the issue's mark (county, issue date, the newest clue event when the
+file was written): a returned copy is judged against the ledger it came from, and a clue sent back
+after that moment is void in it, even when a later ledger (of the same day, too) carried it again.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from pathlib import Path
 
 from pipelines import store
 from pipelines.errors import BiduiError
+from pipelines.ledgers.workbook import LIST_SHEET, MARK_HEADING
 
-__all__ = ["HEADER_SEARCH_ROWS", "LedgerRow", "cell_date", "cell_text", "read_ledger"]
+__all__ = ["HEADER_SEARCH_ROWS", "IssueMark", "LedgerFile", "LedgerRow", "cell_date", "cell_text", "read_ledger"]
 
 HEADER_SEARCH_ROWS = 10
 MAX_ROWS, MAX_COLS = 100_000, 40
@@ -36,6 +41,35 @@ class LedgerRow:
     outcome: str = ""  # applied | unchanged | blank | rejected
     reason: str = ""
     events: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IssueMark:
+    """Which issue a workbook is: its county, issue date and the newest clue event when it was written."""
+
+    county_code: str
+    issue_date: dt.date
+    event_id: int
+
+    def text(self) -> str:
+        return f"{self.county_code}/{self.issue_date.isoformat()}/{self.event_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> IssueMark | None:
+        parts = text.strip().split("/")
+        try:
+            return cls(parts[0], dt.date.fromisoformat(parts[1]), int(parts[2])) if len(parts) == 3 else None
+        except ValueError:
+            return None
+
+
+@dataclass
+class LedgerFile:
+    """A returned ledger: its data rows and the mark of the issue it came from (None in a workbook
+    issued before marks were written)."""
+
+    rows: list[LedgerRow]
+    mark: IssueMark | None
 
 
 def cell_text(value) -> str:
@@ -87,9 +121,17 @@ def _heading(value) -> str:
     return cell_text(value).replace(" ", "").replace("\u3000", "")
 
 
-def read_ledger(path: Path, needed: tuple[str, ...]) -> list[LedgerRow]:
-    """The data rows of every ledger sheet (one with a 线索编号 header), with the `needed` columns.
-    BiduiError when the file is not a ledger or a ledger sheet lacks a needed column."""
+def _mark(table: list[list[object]]) -> IssueMark | None:
+    heading = [cell_text(v) for v in table[0]] if table else []
+    if MARK_HEADING not in heading or len(table) < 2:
+        return None
+    column = heading.index(MARK_HEADING)
+    return IssueMark.parse(cell_text(table[1][column])) if column < len(table[1]) else None
+
+
+def read_ledger(path: Path, needed: tuple[str, ...]) -> LedgerFile:
+    """The data rows of every ledger sheet (one with a 线索编号 header), with the `needed` columns,
+    and the issue's mark. BiduiError when the file is not a ledger or a ledger sheet lacks a needed column."""
     path = Path(path)
     if not path.is_file():
         raise BiduiError(f"台账文件 {path} 不存在")
@@ -97,7 +139,10 @@ def read_ledger(path: Path, needed: tuple[str, ...]) -> list[LedgerRow]:
         raise BiduiError(f"台账文件 {path.name} 不是 .xlsx 文件，请交回下发的 Excel 台账（.xlsx）")
     rows: list[LedgerRow] = []
     found = False
+    mark = None
     for name, table in _sheets(path):
+        if name == LIST_SHEET:
+            mark = _mark(table)
         top = _header_at(table)
         if top is None:
             continue
@@ -116,4 +161,4 @@ def read_ledger(path: Path, needed: tuple[str, ...]) -> list[LedgerRow]:
                 rows.append(LedgerRow(name, offset, cells))
     if not found:
         raise BiduiError(f"文件 {path.name} 不是问题台账：没有找到表头含“线索编号”的工作表")
-    return rows
+    return LedgerFile(rows, mark)

@@ -54,6 +54,7 @@ FILL_IN_FIELDS = {
 }
 DATE_COLUMNS = ("下发日期", "整改期限", "整改完成日期", "核实日期", "签字日期")
 LIST_SHEET = "可选原因"
+MARK_HEADING = "台账标识"
 GUIDE_SHEET = "填写说明"
 SERIAL = "序号"
 TITLE_ROWS = 2  # title and count above the header; the import finds the header by its 线索编号
@@ -188,13 +189,16 @@ def _reason_sources(rules_by_code: dict, used: list[str]) -> dict[str, str]:
     return sources
 
 
-def _write_lists(book, rules_by_code: dict, used: list[str]) -> None:
+def _write_lists(book, rules_by_code: dict, used: list[str], mark: str | None) -> None:
     sheet = book.add_worksheet(LIST_SHEET)
     for col, code in enumerate(used):
         sheet.write_string(0, col, code)
         reasons = rules_by_code[code].dismiss_reasons if code in rules_by_code else ()
         for row, reason in enumerate(reasons, start=1):
             sheet.write_string(row, col, reason)
+    if mark:  # which issue this file is: a returned copy is judged against it (pipelines.ledgers.reading)
+        sheet.write_string(0, len(used), MARK_HEADING)
+        sheet.write_string(1, len(used), mark)
     sheet.hide()
     sheet.protect()
 
@@ -330,10 +334,18 @@ def _validations(sheet, rows: list[dict], reason_lists: dict[str, str]) -> None:
 
 
 def write_ledger_workbook(
-    path: Path, county: str, issue_date: dt.date, rows: list[dict], townships: dict[str, str], rules_by_code: dict, masked: bool
+    path: Path,
+    county: str,
+    issue_date: dt.date,
+    rows: list[dict],
+    townships: dict[str, str],
+    rules_by_code: dict,
+    masked: bool,
+    mark: str | None = None,
 ) -> list[str]:
     """Write a county's ledger to `path`. `rows`: ledger_values plus _township, _village, _rule;
-    `townships`: township code → name. Returns the township sheet names in order."""
+    `townships`: township code → name; `mark`: the issue's mark (reading.ledger_mark). Returns the
+    township sheet names in order."""
     by_township: dict[str, list[dict]] = {}
     for values in sorted(rows, key=lambda v: (v["_township"], v["_rule"], v["_village"], v["线索编号"])):
         by_township.setdefault(values["_township"], []).append(values)
@@ -347,7 +359,7 @@ def write_ledger_workbook(
         for code, township_rows in by_township.items():
             title = f"{county} {townships.get(code) or code} 问题线索核实台账（下发日期 {issue_date.isoformat()}）"
             _write_township(book, formats, names[code], title, township_rows, reason_lists)
-        _write_lists(book, rules_by_code, used)
+        _write_lists(book, rules_by_code, used, mark)
     finally:
         book.close()
     return list(names.values())

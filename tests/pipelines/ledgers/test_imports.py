@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy import select, update
 
 from pipelines.clues.life import load_clue_events
@@ -155,6 +156,22 @@ def test_a_sent_back_clue_goes_down_in_the_next_ledger_and_its_new_verdict_appli
     clue = L.by_key(engine)["K1"]
     assert (clue["status"], clue["rectification"]) == ("signed", "已复学并建立台账")
     assert issue_ledgers(engine, settings, COUNTY_A, dt.date(2026, 12, 4)) == []
+
+
+@pytest.mark.parametrize("reissued_on", [dt.date(2026, 12, 2), ISSUED], ids=["next-ledger", "same-day"])
+def test_an_old_workbook_is_void_for_a_clue_sent_back_and_issued_again(settings, engine, tmp_path, reissued_on):
+    [first] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
+    k1 = L.clue_id(engine, "K1")
+    old = L.fill(first["file"], tmp_path / "交回.xlsx", {k1: SIGNED})
+    assert import_ledger(engine, settings, COUNTY_A, old)["applied"] == 1
+    act(engine, COUNTY_A, k1, "send_back", {"note": "整改不到位"}, at=dt.datetime(2026, 12, 1, 9))
+    [again] = issue_ledgers(engine, settings, COUNTY_A, reissued_on)  # the clue goes down again
+    assert k1 in [r["线索编号"] for s in again["sheets"] for r in L.sheet_rows(again["file"], s)]
+    result = import_ledger(engine, settings, COUNTY_A, old)
+    assert (result["applied"], result["rejected"]) == (0, 1)
+    assert result["rejections"][0]["reason"].startswith("线索在本台账下发后已于 2026-12-01 被退回（整改不到位）")
+    clue = L.by_key(engine)["K1"]
+    assert (clue["status"], clue["verdict"], clue["signed_by"]) == ("issued", None, None)
 
 
 def test_data_changed_overnight_keeps_the_verdict_with_a_note(settings, engine, tmp_path):

@@ -63,6 +63,8 @@ ZH: dict[str, str] = {
     "Error: The two entered values do not match.": "错误：两次输入不一致。",
     "Error: invalid input": "错误：输入无效",
     "Input should be a valid integer, unable to parse string as an integer": "应为整数",
+    "[OPTIONS]": "[选项]",
+    "COMMAND [ARGS]...": "命令 [参数]...",
 }
 # Typer vendors Click (typer._click) with its messages written in English f-strings: those are
 # translated from the finished text, pattern by pattern.
@@ -134,6 +136,8 @@ def install() -> None:
     write_usage = formatting.HelpFormatter.write_usage
 
     def write_usage_zh(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        for english in ("[OPTIONS]", "COMMAND [ARGS]..."):
+            args = args.replace(english, ZH[english])
         write_usage(self, prog, args, ZH["Usage:"] if prefix is None else prefix)
 
     formatting.HelpFormatter.write_usage = write_usage_zh  # type: ignore[method-assign]

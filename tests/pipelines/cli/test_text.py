@@ -13,7 +13,7 @@ from pipelines.cli import common
 from pipelines.cli.main import app
 
 CLICK_WORDS = re.compile(
-    r"Usage|Options|Arguments|Commands|Show this message|Missing|No such|Invalid value|Try |for help|Error|required|Aborted"
+    r"Usage|Options|OPTIONS|ARGS|COMMAND|Arguments|Commands|Show this message|Missing|No such|Invalid value|Try |for help|Error|required|Aborted"
 )
 
 

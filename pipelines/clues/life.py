@@ -30,7 +30,7 @@ from pipelines.clues.states import OPEN_STATES
 from pipelines.errors import BiduiError
 from pipelines.rules.run import FIRED_COLUMNS
 from pipelines.settings import Settings
-from pipelines.store.audit import append_events
+from pipelines.store.audit import STATE_COLUMNS, append_events
 from pipelines.store.bulk import bulk_insert, raw_frame
 from pipelines.store.tables import clue_events, clues, rule_runs
 from pipelines.store.transactions import lock_rows, write_transaction
@@ -69,16 +69,8 @@ CLUE_EXPORT_COLUMNS = [
     "reopen_count",
     "deadline",
 ]
-VERIFICATION_FIELDS = (
-    "verdict",
-    "dismiss_reason",
-    "rectification",
-    "rectified_on",
-    "verified_by",
-    "verified_on",
-    "signed_by",
-    "signed_on",
-)
+# What verification, rectification and sign-off set on a clue (the audited state besides its status).
+VERIFICATION_FIELDS = tuple(c for c in STATE_COLUMNS if c != "status")
 _REFRESHED = (
     "person_id",
     "household_code",

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Date, DateTime, Engine, Integer, String, Table, Text, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 
 from pipelines.errors import BiduiError
 from pipelines.store.bulk import bulk_insert, raw_frame
@@ -27,7 +27,9 @@ from pipelines.store.tables import (
     households,
     linkage_models,
     links,
-    metadata,
+    night_images,
+    night_undos,
+    nights,
     persons,
     region_reference,
     review_queue,
@@ -43,9 +45,6 @@ __all__ = [
     "load_night",
     "load_night_image",
     "load_rows",
-    "night_images",
-    "night_undos",
-    "nights",
     "open_night",
     "replace_rows",
     "write_night_undo",
@@ -53,40 +52,6 @@ __all__ = [
 
 # How many of the newest nights keep their images (a night older than these cannot be undone).
 NIGHTS_KEPT = 3
-
-# One row per night opened since migration 0007: when, and the newest clue event before it, so an
-# undo can tell the clue moves people made after the night began from the night's own.
-nights = Table(
-    "nights",
-    metadata,
-    Column("delivery_date", Date, primary_key=True),
-    Column("opened_at", DateTime, nullable=False),
-    Column("last_event_id", Integer, nullable=False),
-)
-
-# Rows of the in-place tables as they were before a night, one JSON object per row: the images
-# need no migration when those tables gain a column.
-night_images = Table(
-    "night_images",
-    metadata,
-    Column("delivery_date", Date, primary_key=True),
-    Column("table_name", String(40), primary_key=True),
-    Column("row_no", Integer, primary_key=True),
-    Column("row", Text, nullable=False),
-)
-
-night_undos = Table(
-    "night_undos",
-    metadata,
-    Column("undo_id", Integer, primary_key=True, autoincrement=True),
-    Column("delivery_date", Date, nullable=False),
-    Column("source_dir", Text),
-    Column("user_name", String(64), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("undone_at", DateTime, nullable=False),
-    Column("summary", Text, nullable=False),  # JSON: rows removed or restored per table
-)
 
 # Tables a night rewrites in place rather than by its own date: kept as images before the night.
 IMAGED_TABLES: dict[str, Table] = {t.name: t for t in (persons, households, clues, region_reference)}

@@ -37,6 +37,9 @@ __all__ = [
     "linkage_models",
     "links",
     "metadata",
+    "night_images",
+    "night_undos",
+    "nights",
     "persons",
     "region_reference",
     "review_decisions",
@@ -362,4 +365,38 @@ ledger_rows = Table(
     Column("event_id", Integer, nullable=False),  # the clue's last event when the ledger was issued
     Column("locked", Text, nullable=False),  # JSON: locked column → value as issued (ID numbers in full)
     Index("ix_ledger_rows_clue", "clue_id", "issue_date"),
+)
+
+# One row per night opened since migration 0007: when, and the newest clue event before it, so an
+# undo can tell the clue moves people made after the night began from the night's own.
+nights = Table(
+    "nights",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("opened_at", DateTime, nullable=False),
+    Column("last_event_id", Integer, nullable=False),
+)
+
+# Rows of the in-place tables as they were before a night, one JSON object per row: the images
+# need no migration when those tables gain a column.
+night_images = Table(
+    "night_images",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("table_name", String(40), primary_key=True),
+    Column("row_no", Integer, primary_key=True),
+    Column("row", Text, nullable=False),
+)
+
+night_undos = Table(
+    "night_undos",
+    metadata,
+    Column("undo_id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_date", Date, nullable=False),
+    Column("source_dir", Text),
+    Column("user_name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("undone_at", DateTime, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON: rows removed or restored per table
 )

@@ -68,3 +68,43 @@ def make_officer(tmp_path, cheap_passwords):
 def officer(settings, make_officer) -> list[str]:
     """The data officer in the test store: the arguments admin commands need to sign in."""
     return make_officer(settings)
+
+
+@pytest.fixture
+def race(monkeypatch):
+    """race(module, name, calls): run `calls` in threads that all pass `module.name` (the read of
+    what they will change) before any of them writes — when the store lets them: a locked read makes
+    the others wait, and the meeting point gives up after 3 seconds. Returns each call's result, or
+    the BiduiError it raised."""
+    import contextlib
+    import threading
+
+    from pipelines.errors import BiduiError
+
+    def run_together(module, name: str, calls) -> list[object]:
+        meet = threading.Barrier(len(calls))
+        real = getattr(module, name)
+
+        def read_then_meet(*args, **kwargs):
+            found = real(*args, **kwargs)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                meet.wait(timeout=3)
+            return found
+
+        monkeypatch.setattr(module, name, read_then_meet)
+        outcomes: list[object] = [None] * len(calls)
+
+        def run(i, call):
+            try:
+                outcomes[i] = call()
+            except BiduiError as exc:
+                outcomes[i] = exc
+
+        threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return outcomes
+
+    return run_together

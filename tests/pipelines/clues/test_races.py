@@ -3,10 +3,8 @@ gets a Chinese error, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import threading
 
 import pandas as pd
 import pytest
@@ -46,36 +44,7 @@ def _one_issued_clue(engine, settings) -> str:
     return "R06-000001"
 
 
-def _race(monkeypatch, calls) -> list[object]:
-    """Run `calls` in threads that all read the clue before any of them writes (when the store lets
-    them: a locked read makes the others wait, and the meeting point gives up after 3 seconds)."""
-    meet = threading.Barrier(len(calls))
-    real = moves.load_clue
-
-    def load_then_meet(*args, **kwargs):
-        clue = real(*args, **kwargs)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            meet.wait(timeout=3)
-        return clue
-
-    monkeypatch.setattr(moves, "load_clue", load_then_meet)
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            outcomes[i] = call()
-        except BiduiError as exc:
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
-def test_two_verifies_at_once_one_wins_the_other_is_told(settings, monkeypatch):
+def test_two_verifies_at_once_one_wins_the_other_is_told(settings, race):
     engine = store.connect(settings)
     clue_id = _one_issued_clue(engine, settings)
     village = Scope("cunguan", "village", VILLAGE)
@@ -84,7 +53,7 @@ def test_two_verifies_at_once_one_wins_the_other_is_told(settings, monkeypatch):
         {"verdict": "不属实", "dismiss_reason": "已死亡", "verified_by": "李村官", "verified_on": dt.date(2026, 11, 25)},
     ]
     calls = [lambda f=f: act(engine, village, clue_id, "verify", f, at=dt.datetime(2026, 11, 25, 9)) for f in verdicts]
-    outcomes = _race(monkeypatch, calls)
+    outcomes = race(moves, "load_clue", calls)
     won = [i for i, o in enumerate(outcomes) if isinstance(o, dict)]
     lost = [o for o in outcomes if isinstance(o, BiduiError)]
     assert len(won) == 1 and len(lost) == 1

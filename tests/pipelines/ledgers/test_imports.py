@@ -4,11 +4,9 @@ acts for, and workbooks with title rows, a 序号 column and a signature block."
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib.util
 import sys
-import threading
 from pathlib import Path
 
 import openpyxl
@@ -46,32 +44,6 @@ SIGNED = {
 }
 
 
-def _race(monkeypatch, calls) -> list:
-    """Run `calls` (imports) in threads that all read their clues before any of them writes, when
-    the store lets them: a locked read makes the others wait; the meeting point gives up after 3 s."""
-    meet = threading.Barrier(len(calls))
-    real = imports._load_file_clues
-
-    def load_then_meet(*args, **kwargs):
-        found = real(*args, **kwargs)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            meet.wait(timeout=3)
-        return found
-
-    monkeypatch.setattr(imports, "_load_file_clues", load_then_meet)
-    outcomes: list = [None] * len(calls)
-
-    def run(i, call):
-        outcomes[i] = call()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 def _row_of(path: Path, sheet: str, clue_id: str) -> int:
     """The Excel row number of a clue's row in a ledger sheet, whatever rows sit above the header."""
     for cells in openpyxl.load_workbook(path)[sheet].iter_rows():
@@ -105,14 +77,14 @@ def _relaid(path: Path, title_rows: int) -> None:
     book.save(path)
 
 
-def test_two_copies_of_a_ledger_imported_at_once_apply_once(settings, engine, tmp_path, monkeypatch):
+def test_two_copies_of_a_ledger_imported_at_once_apply_once(settings, engine, tmp_path, race):
     [issued] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
     k1 = L.clue_id(engine, "K1")
     copies = [
         L.fill(issued["file"], tmp_path / "甲.xlsx", {k1: VERIFIED}),
         L.fill(issued["file"], tmp_path / "乙.xlsx", {k1: {**VERIFIED, "核实结果": "不属实", "不属实原因": L.R05_REASON}}),
     ]
-    outcomes = _race(monkeypatch, [lambda p=p: import_ledger(engine, settings, COUNTY_A, p) for p in copies])
+    outcomes = race(imports, "_load_file_clues", [lambda p=p: import_ledger(engine, settings, COUNTY_A, p) for p in copies])
     assert sorted((o["applied"], o["rejected"]) for o in outcomes) == [(0, 1), (1, 0)]
     [won] = [i for i, o in enumerate(outcomes) if o["applied"]]
     recorded = ("属实，核实人 王核实，2026-11-25", f"不属实，核实人 王核实，2026-11-25，原因“{L.R05_REASON}”")[won]

@@ -18,8 +18,7 @@ from pipelines.demo import generate_delivery
 from pipelines.errors import BiduiError
 from pipelines.night import run_night, undo_night
 from pipelines.settings import load_settings
-from pipelines.store.nights import night_undos
-from pipelines.store.tables import clue_events, households
+from pipelines.store.tables import clue_events, households, night_undos
 
 PREFECTURE = User("shi", None, "prefecture", "5227", None, True, True)
 COUNTY = User("xian", None, "county", "522701", None, True, True)

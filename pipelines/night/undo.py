@@ -58,6 +58,8 @@ def undo_night(settings: Settings, delivery_date: dt.date | str, user: User, rea
         newest = store.latest_night(conn)
         if newest is None or day > newest:
             raise BiduiError(f"{day} 没有处理过的交付，无需撤销")
+        if day < newest and not store.night_was_delivered(conn, day):
+            raise BiduiError(f"{day} 没有处理过的交付，无需撤销（最近一晚为 {newest}）")
         if day < newest:
             raise BiduiError(f"只能撤销最近一晚：请先撤销 {newest}（bidui night undo {newest}），再撤销 {day}")
         night = store.load_night(conn, day)

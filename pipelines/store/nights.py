@@ -45,6 +45,7 @@ __all__ = [
     "load_night",
     "load_night_image",
     "load_rows",
+    "night_was_delivered",
     "open_night",
     "replace_rows",
     "write_night_undo",
@@ -64,6 +65,11 @@ def latest_night(conn_or_engine: Engine | Connection) -> dt.date | None:
         with conn_or_engine.connect() as conn:
             return _date(conn.execute(statement).scalar())
     return _date(conn_or_engine.execute(statement).scalar())
+
+
+def night_was_delivered(conn: Connection, day: dt.date) -> bool:
+    """Whether a delivery of data date `day` was ever ingested (and not undone)."""
+    return conn.execute(select(deliveries.c.delivery_date).where(deliveries.c.delivery_date == day).limit(1)).first() is not None
 
 
 def _date(value) -> dt.date | None:

@@ -74,6 +74,8 @@ def test_undoing_a_wrong_night_then_running_the_right_one_equals_the_good_nights
         BiduiError, match=r"^只能撤销最近一晚：请先撤销 2026-11-24（bidui night undo 2026-11-24），再撤销 2026-11-20$"
     ):
         undo_night(undone, "2026-11-20", PREFECTURE, "交付目录日期写错")
+    with pytest.raises(BiduiError, match=r"^2026-11-21 没有处理过的交付，无需撤销（最近一晚为 2026-11-24）$"):
+        undo_night(undone, "2026-11-21", PREFECTURE, "交付目录日期写错")
 
     result = undo_night(undone, "2026-11-24", PREFECTURE, "交付目录日期写错")
     assert result.clues_kept == []

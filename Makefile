@@ -20,17 +20,23 @@ install: $(STAMP)
 
 # The night runs as the demo data officer. On a fresh data directory `user add` may make that first
 # prefecture account without signing in; its random password stays in a 0600 file beside the store.
+# Whether to make it is asked of the store, not of the file: a password file kept beside a deleted
+# store (or a BIDUI_DATABASE_URL naming a fresh database) signs in to nothing.
 DEMO_OFFICER ?= demo-officer
 DEMO_PASSWORD := $(BIDUI_DATA_DIR)/demo-officer.password
 DEMO_SIGN_IN = --user $(DEMO_OFFICER) --password-file $(DEMO_PASSWORD)
 
 demo: install
 	$(BIDUI) demo-data --persons 2000 --seed 20261120 --as-of $(DEMO_DATE) --out $(BIDUI_DATA_DIR)/drop
-	@test -f $(DEMO_PASSWORD) || { umask 077 && \
+	@{ test -f $(DEMO_PASSWORD) && $(BIDUI) user list --active-only $(DEMO_SIGN_IN) >/dev/null 2>&1; } || \
+	{ umask 077 && \
 	  $(PY) -c 'import secrets; print(secrets.token_urlsafe(18))' > $(DEMO_PASSWORD).new && \
 	  $(BIDUI) user add $(DEMO_OFFICER) --role prefecture --region 5227 --display-name 演示数据管理员 \
 	    --password-stdin < $(DEMO_PASSWORD).new && \
-	  mv $(DEMO_PASSWORD).new $(DEMO_PASSWORD); }
+	  mv $(DEMO_PASSWORD).new $(DEMO_PASSWORD); } || \
+	{ rm -f $(DEMO_PASSWORD).new; \
+	  echo "演示数据管理员 $(DEMO_OFFICER) 无法用 $(DEMO_PASSWORD) 登录，库中又已有启用的市（州）数据管理员：请用该管理员为 $(DEMO_OFFICER) 重设密码并写入此文件" >&2; \
+	  exit 1; }
 	$(BIDUI) run $(BIDUI_DATA_DIR)/drop/$(DEMO_DATE) $(DEMO_SIGN_IN)
 
 # Compiled bytecode is kept under the venv, outside the source tree: with PYTHONDONTWRITEBYTECODE

@@ -136,14 +136,26 @@ def _bad_character(character: str) -> bool:
 
 
 def _check_user_name(user_name: str) -> None:
-    if not isinstance(user_name, str) or not 1 <= len(user_name) <= MAX_NAME_LENGTH:
-        raise BiduiError(f"用户名“{user_name}”不可用：须为 1–{MAX_NAME_LENGTH} 个字符，不含空格")
-    if any(_bad_character(c) for c in user_name):
-        # The bad characters are invisible, so they are shown escaped where they sit.
-        shown = "".join(c.encode("unicode_escape").decode("ascii") if _bad_character(c) else c for c in user_name)
+    # Checked in the form it is stored in: NFKC can add spaces ('¨' is a space and a combining mark)
+    # and lengthen a name (one ligature is 18 characters, past the column's 64).
+    stored = normalise_user_name(user_name)
+    if not isinstance(stored, str) or not 1 <= len(stored) <= MAX_NAME_LENGTH:
+        grown = f"（按统一字形换算后为 {len(stored)} 个字符）" if isinstance(stored, str) and stored != user_name else ""
+        raise BiduiError(f"用户名“{user_name}”不可用：须为 1–{MAX_NAME_LENGTH} 个字符，不含空格{grown}")
+    typed_bad = any(_bad_character(c) for c in user_name)
+    if typed_bad or any(_bad_character(c) for c in stored):
+        # The bad characters are invisible, so they are shown escaped where they sit: as typed
+        # (an ideographic space, not the space NFKC makes of it) unless only NFKC brought one in.
+        shown = "".join(_escaped(c) if _bad_character(c) else c for c in (user_name if typed_bad else stored))
         raise BiduiError(f"用户名“{user_name}”不可用：不能含空格、零宽字符或控制字符（{shown}）")
     if _name_key(user_name) in RESERVED_NAMES:
         raise BiduiError(f"用户名“{user_name}”为系统保留，请换一个")
+
+
+def _escaped(character: str) -> str:
+    """A character as a Python escape; a plain space too, which unicode_escape would leave invisible."""
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _check_role_region(regions: pd.DataFrame, role: str, region_code: str, department: str | None) -> None:

@@ -186,14 +186,14 @@ def read_password_file(path: Path) -> str:
     return password
 
 
-def resolve_user(settings: Settings, user_name: str, password_file: Path | None = None) -> User:
+def resolve_user(settings: Settings, user_name: str, password_file: Path | None = None, migrate_schema: bool = True) -> User:
     """Sign `user_name` in for one command: the password comes from `password_file` when given,
     else from a hidden prompt. The name is looked up as stored (NFKC, so 'ｗａｎｇ' is 'wang').
     BiduiError when the name or password is wrong or the user is disabled."""
     from pipelines.access import authenticate
     from pipelines.store import connect
 
-    engine = connect(settings)
+    engine = connect(settings, migrate_schema)
     if password_file is not None:
         password = read_password_file(password_file)
     else:
@@ -201,7 +201,14 @@ def resolve_user(settings: Settings, user_name: str, password_file: Path | None 
     return authenticate(engine, user_name, password)
 
 
-def sign_in(settings: Settings, user_name: str | None, password_file: Path | None, roles: tuple[str, ...], what: str) -> User:
+def sign_in(
+    settings: Settings,
+    user_name: str | None,
+    password_file: Path | None,
+    roles: tuple[str, ...],
+    what: str,
+    migrate_schema: bool = True,
+) -> User:
     """Sign the operator in and check their role may do `what` ('运行夜间比对'); BiduiError when no
     --user was given, the sign-in fails, or the role is not one of `roles`."""
     from pipelines.access import ADMIN_ROLE, ROLE_LABELS, require_role
@@ -209,13 +216,15 @@ def sign_in(settings: Settings, user_name: str | None, password_file: Path | Non
     if not user_name:
         who = "市（州）数据管理员" if roles == (ADMIN_ROLE,) else "、".join(ROLE_LABELS.get(r, r) for r in roles) + "用户"
         raise BiduiError(f"{what}须先登录：请加 --user 用户名（{who}）")
-    user = resolve_user(settings, user_name, password_file)
+    user = resolve_user(settings, user_name, password_file, migrate_schema)
     require_role(user, roles, what)
     return user
 
 
-def sign_in_admin(settings: Settings, user_name: str | None, password_file: Path | None, what: str) -> User:
+def sign_in_admin(
+    settings: Settings, user_name: str | None, password_file: Path | None, what: str, migrate_schema: bool = True
+) -> User:
     """Sign in the prefecture's data officer, the one role that runs nights and keeps accounts."""
     from pipelines.access import ADMIN_ROLE
 
-    return sign_in(settings, user_name, password_file, (ADMIN_ROLE,), what)
+    return sign_in(settings, user_name, password_file, (ADMIN_ROLE,), what, migrate_schema)

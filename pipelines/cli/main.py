@@ -366,7 +366,7 @@ def db_upgrade(user: str | None = ADMIN_USER, password_file: Path | None = PASSW
 
     with _friendly_errors():
         settings = _settings()
-        sign_in_admin(settings, user, password_file, "升级数据库结构")
+        sign_in_admin(settings, user, password_file, "升级数据库结构", migrate_schema=False)
         connect(settings)
     console.print("数据库结构已是最新版本。")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
+from pipelines.access import Scope
 from pipelines.clues.states import ACTION_LABELS, STATE_LABELS
 from pipelines.store import BrokenLink, verify_chain
 from pipelines.store.audit import STATE_COLUMNS, iter_chained_events, state_json
@@ -63,10 +64,13 @@ class ClueAudit:
     head_hash: str = ""
     broken: list[BrokenLink] = field(default_factory=list)
     mismatches: list[ClueMismatch] = field(default_factory=list)
+    # Clues with history but no row (so no region) that disagree, counted for a regional scope
+    # without their ids: a deleted row is still found, and no other county's clue id is shown.
+    unplaced: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.broken and not self.mismatches
+        return not self.broken and not self.mismatches and not self.unplaced
 
 
 def _status(value: str | None) -> str:
@@ -130,17 +134,27 @@ def _against_row(row: dict | None, last_id: int, status: str | None, known: dict
     return problems
 
 
-def audit_clues(engine: Engine) -> ClueAudit:
-    """Walk the chain of clue events and replay every clue against its row, in one read-only pass."""
+def audit_clues(engine: Engine, scope: Scope) -> ClueAudit:
+    """Walk the whole chain of clue events and replay the clues in `scope` against their rows, in one
+    read-only pass. The chain is checked whole (a link names only an event id); clues are replayed,
+    counted and named only inside the scope."""
     with engine.connect() as conn:
         events = list(iter_chained_events(conn))
         chain = verify_chain(conn, events)
-        statement = select(clues.c.clue_id, *(clues.c[c] for c in STATE_COLUMNS)).order_by(clues.c.clue_id)
+        statement = (
+            select(clues.c.clue_id, *(clues.c[c] for c in STATE_COLUMNS))
+            .where(scope.build_clue_filter(clues))
+            .order_by(clues.c.clue_id)
+        )
         rows = {r["clue_id"]: json.loads(state_json(dict(r)) or "null") for r in conn.execute(statement).mappings()}
+        stored = set(conn.execute(select(clues.c.clue_id)).scalars())
     by_clue: dict[str, list[dict]] = {}
     for event in events:
         by_clue.setdefault(event["clue_id"], []).append(event)
     audit = ClueAudit(events=chain.events, clues=len(rows), head_hash=chain.head_hash, broken=chain.broken)
-    for clue_id in sorted(set(by_clue) | set(rows)):
+    rowless = set(by_clue) - stored
+    for clue_id in sorted(set(rows) | (rowless if scope.region_code is None else set())):
         audit.mismatches += [ClueMismatch(clue_id, p) for p in replay_clue(by_clue.get(clue_id, []), rows.get(clue_id))]
+    if scope.region_code is not None:
+        audit.unplaced = sum(1 for clue_id in rowless if replay_clue(by_clue[clue_id], None))
     return audit

@@ -154,8 +154,16 @@ def _load_rule_clues(conn, rules: list[str]) -> pd.DataFrame:
 
 
 def _next_numbers(conn) -> dict[str, int]:
-    rows = conn.execute(select(clues.c.rule, func.max(clues.c.clue_id)).group_by(clues.c.rule))
-    return {rule: int(last.rsplit("-", 1)[1]) for rule, last in rows}
+    """The last number given out per rule. Undo deletes the clues a night created but never their
+    events, so the events count too: a number reused would inherit the withdrawn clue's history."""
+    numbers: dict[str, int] = {}
+    for column in (clues.c.clue_id, clue_events.c.clue_id):
+        # IDs are `<rule>-<6 digits>`: the rule is all but the last 7 characters.
+        rule = func.substr(column, 1, func.length(column) - 7)
+        for last in conn.execute(select(func.max(column)).group_by(rule)).scalars():
+            prefix, number = last.rsplit("-", 1)
+            numbers[prefix] = max(numbers.get(prefix, 0), int(number))
+    return numbers
 
 
 def make_event(clue_id, action, before, after, actor: ActorLike, at, note=None, day=None, source="night") -> dict:

@@ -128,11 +128,12 @@ def write_moves(conn, moved: list[tuple[str, dict]], events: list[dict]) -> None
             {"b_clue_id": clue["clue_id"], "b_was": was, **{f"b_{c}": plain_value(c, clue[c]) for c in MOVED_COLUMNS}}
             for was, clue in moved
         ]
-        if conn.dialect.supports_sane_multi_rowcount:
-            changed = conn.execute(statement, params).rowcount
-        else:  # psycopg2 does not count an executemany's rows; its rows are locked anyway
-            changed = sum(conn.execute(statement, p).rowcount for p in params)
-        if changed != len(moved):
+        changed = conn.execute(statement, params).rowcount
+        # psycopg2 does not count an executemany's rows (one row is a plain execute, counted). Every
+        # caller (act, the ledger issue and import) read its rows FOR UPDATE in this transaction, so
+        # no other move can have won in between: the status condition stays as a guard.
+        counted = conn.dialect.supports_sane_multi_rowcount or len(params) == 1
+        if counted and changed != len(moved):
             raise BiduiError(
                 f"{len(moved) - changed} 条线索在操作期间已被他人改动，本次操作未保存；请刷新后重试"
                 if len(moved) > 1

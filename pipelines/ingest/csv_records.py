@@ -37,7 +37,7 @@ def read_records(text: str) -> tuple[pd.DataFrame, list[int]]:
     while True:
         frame, broken = _parse(text)
         if broken is None and '"' in text:
-            broken = _first_runaway(frame)
+            broken = _first_runaway(frame, text)
         if broken is None:
             parts.append(frame)
             break
@@ -81,7 +81,7 @@ def _parse(text: str) -> tuple[pd.DataFrame, int | None]:
         return pd.DataFrame(rows, dtype=object), None
 
 
-def _first_runaway(frame: pd.DataFrame) -> int | None:
+def _first_runaway(frame: pd.DataFrame, text: str) -> int | None:
     """Position of the first record with a runaway field, or None."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -90,7 +90,7 @@ def _first_runaway(frame: pd.DataFrame) -> int | None:
     # A swallowed line brings its delimiters into the field: a record's worth of them after a line
     # break is not a value that happens to span two lines (an address does not hold six commas).
     commas = max(1, width - 1)
-    pattern = rf"[\r\n](?:(?:[^,\r\n]*,){{{commas}}}|$)"
+    pattern = rf"[\r\n](?:[^,\r\n]*,){{{commas}}}"
     first = None
     for column in frame.columns:
         values = pa.array(frame[column], type=pa.string(), from_pandas=True)
@@ -102,7 +102,21 @@ def _first_runaway(frame: pd.DataFrame) -> int | None:
         if len(hits):
             at = hits[0].as_py()
             first = at if first is None else min(first, at)
+    if first is None and len(frame) and _runs_to_the_end(frame.iloc[-1], text):
+        first = len(frame) - 1
     return first
+
+
+def _runs_to_the_end(record: pd.Series, text: str) -> bool:
+    """Whether a field of the last record took in a line break and everything after it: a quote
+    opened on the last line and never closed."""
+    # A field that merely ends in a line break (Alt+Enter at the end of a cell) is followed in the
+    # text by its closing quote; only an unclosed one is the text's very tail.
+    for cell in record.dropna():
+        value = str(cell)
+        if re.search(r"[\r\n]", value) and text.endswith(value.replace('"', '""')):
+            return True
+    return False
 
 
 def _breaks_inside(frame: pd.DataFrame) -> int:

@@ -105,7 +105,7 @@ def _load(engine, settings, feed, day, path, checksum, existing, outcome: FeedOu
     except FeedRejected as exc:
         _reject(engine, feed, day, checksum, existing, outcome, str(exc))
         return
-    except Exception as exc:  # an unreadable file must not stop the night
+    except Exception:  # an unreadable file must not stop the night
         log.exception("reading %s failed", path)
         _reject(
             engine,
@@ -114,7 +114,8 @@ def _load(engine, settings, feed, day, path, checksum, existing, outcome: FeedOu
             checksum,
             existing,
             outcome,
-            f"文件读取时发生意外错误（已记入日志，请把该文件交数据管理员检查）：{exc}",
+            # The exception's text is English and already in the log beside the traceback.
+            "文件读取时发生意外错误（已记入日志，请把该文件交数据管理员检查）",
         )
         return
     store.write_snapshot(

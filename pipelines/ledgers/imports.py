@@ -290,12 +290,17 @@ def _judge_rows(
         went_back = load_went_back(conn, issued)
     else:
         issued = load_issued_rows(conn, stored, (mark.county_code, mark.issue_date))
-        went_back = load_went_back(conn, issued, since=mark.event_id)
+        # A clue the marked ledger has no row of (a mark edited to name another ledger, or none):
+        # judged against its newest ledger, as if the file had no mark.
+        issued |= load_issued_rows(conn, set(stored) - set(issued))
+        went_back = load_went_back(conn, issued, mark)
     current: dict[str, dict] = {}
     first_seen: dict[str, LedgerRow] = {}
     for row in rows:
         clue_id = cell_text(row.cells["线索编号"])
-        if clue_id not in stored:
+        if not clue_id:
+            row.outcome, row.reason = "rejected", "线索编号为空"
+        elif clue_id not in stored:
             row.outcome, row.reason = "rejected", _OUTSIDE
         elif clue_id in first_seen:
             seen = first_seen[clue_id]

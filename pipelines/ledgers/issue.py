@@ -356,13 +356,13 @@ def _issue_county(
     folder.mkdir(parents=True, exist_ok=True)
     with store.staged_files() as stage:
         with store.write_transaction(engine) as conn:
-            statement = (
+            statement = store.lock_rows(
+                conn,
                 select(*(clues.c[c] for c in CLUE_COLUMNS))
                 .where(condition & (clues.c.county_code == county))
-                .order_by(clues.c.clue_id)
+                .order_by(clues.c.clue_id),
+                clues,
             )
-            if conn.dialect.name == "postgresql":
-                statement = statement.with_for_update(of=clues)
             ledger = [dict(row) for row in conn.execute(statement).mappings()]
             sent = _sent_that_day(conn, county, issue_date)
             moved, events, carried = [], [], 0

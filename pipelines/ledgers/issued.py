@@ -11,11 +11,15 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, insert, select
 
 from pipelines.ledgers.workbook import LOCKED_COLUMNS
 from pipelines.store.tables import clue_events, ledger_rows
+
+if TYPE_CHECKING:
+    from pipelines.ledgers.reading import IssueMark
 
 __all__ = ["ISSUED_COLUMNS", "IssuedRow", "load_issued_rows", "load_went_back", "write_issued_rows"]
 
@@ -93,10 +97,17 @@ def load_issued_rows(conn, clue_ids: Iterable[str], ledger: tuple[str, dt.date] 
     return found
 
 
-def load_went_back(conn, issued: dict[str, IssuedRow], since: int | None = None) -> dict[str, dict]:
-    """clue_id → the latest send-back or re-open event after its ledger was issued (after event
-    `since`, the returned file's own mark, when given)."""
+def load_went_back(conn, issued: dict[str, IssuedRow], mark: IssueMark | None = None) -> dict[str, dict]:
+    """clue_id → the latest send-back or re-open event after its ledger was issued. For a clue whose
+    row is of the ledger the returned file's `mark` names, after the earlier of the mark's event and
+    the row's: the mark tells two ledgers of one day apart, but it is read from the file, where
+    anyone can edit it, so it may narrow the window and never widen it."""
     wanted = sorted(issued)
+    bound = {clue_id: row.event_id for clue_id, row in issued.items()}
+    if mark is not None:
+        for clue_id, row in issued.items():
+            if (row.county_code, row.issue_date) == (mark.county_code, mark.issue_date):
+                bound[clue_id] = min(row.event_id, mark.event_id)
     went: dict[str, dict] = {}
     for start in range(0, len(wanted), 2000):
         statement = (
@@ -105,6 +116,6 @@ def load_went_back(conn, issued: dict[str, IssuedRow], since: int | None = None)
             .order_by(clue_events.c.event_id)
         )
         for row in conn.execute(statement).mappings():
-            if row["event_id"] > (issued[row["clue_id"]].event_id if since is None else since):
+            if row["event_id"] > bound[row["clue_id"]]:
                 went[row["clue_id"]] = dict(row)
     return went

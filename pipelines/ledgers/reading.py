@@ -2,9 +2,10 @@
 
 A township sheet may carry title rows above its header and a signature block below its data
 (pipelines.ledgers.workbook): the header is the first row, within the first ten, holding 线索编号;
-a 序号 column is ignored; the data ends at the first row without a 线索编号. A row further down
-whose 线索编号 still looks like a clue ID (R05-000123) is read too, so a stray empty line in the
-middle of a sheet cannot drop the verdicts below it.
+a 序号 column is ignored; the data ends at the first wholly empty row. Before it, a row with a
+线索编号 or with any fill-in cell filled is read (one without a 线索编号 is rejected by the import).
+A row further down whose 线索编号 still looks like a clue ID (R05-000123) is read too, so a stray
+empty line in the middle of a sheet cannot drop the verdicts below it.
 
 The hidden list sheet carries the issue's mark (county, issue date, the newest clue event when the
 file was written): a returned copy is judged against the ledger it came from, and a clue sent back
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from pipelines import store
 from pipelines.errors import BiduiError
-from pipelines.ledgers.workbook import LIST_SHEET, MARK_HEADING
+from pipelines.ledgers.workbook import FILL_IN_COLUMNS, LIST_SHEET, MARK_HEADING
 
 __all__ = ["HEADER_SEARCH_ROWS", "IssueMark", "LedgerFile", "LedgerRow", "cell_date", "cell_text", "read_ledger"]
 
@@ -156,8 +157,12 @@ def read_ledger(path: Path, needed: tuple[str, ...]) -> LedgerFile:
         for offset, values in enumerate(table[top + 1 :], start=top + 2):
             cells: dict[str, object] = {c: (values[i] if i < len(values) else None) for c, i in where.items()}
             clue_id = cell_text(cells["线索编号"])
-            ended = ended or not clue_id
-            if clue_id and (not ended or _CLUE_ID.match(clue_id)):
+            # Only a wholly empty row ends the data: a filled row whose 线索编号 was cleared is read
+            # (and rejected by the import), so its verdict cannot vanish unreported. The signature
+            # block below the blank row writes its labels in locked columns, never in a fill-in one.
+            ended = ended or not any(cell_text(v) for v in values)
+            filled = any(cell_text(cells.get(c)) for c in FILL_IN_COLUMNS)
+            if ((clue_id or filled) and not ended) or _CLUE_ID.match(clue_id):
                 rows.append(LedgerRow(name, offset, cells))
     if not found:
         raise BiduiError(f"文件 {path.name} 不是问题台账：没有找到表头含“线索编号”的工作表")

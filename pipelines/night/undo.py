@@ -7,7 +7,7 @@ What a night writes, and how undo takes it back, in one transaction:
   (IDs first given that night disappear, the others get back their values), households, the
   region reference, and clues.
 Clues: a clue the night created is withdrawn (deleted, with a 'withdraw' event: clue events are
-append-only); a clue it changed (cleared by data, re-found, re-opened, new evidence) gets back its
+append-only, so its number is never given out again); a clue it changed (cleared by data, re-found, re-opened, new evidence) gets back its
 state, with an 'undo' event when its status or evidence changes. A clue that people moved after
 the night began (issued, verified, …) is left as it is: no verdict is lost; it is listed instead.
 Reviewer decisions are kept. The reports under reports/<date>/ stay as they were written.
@@ -21,15 +21,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipelines import store
-from pipelines.access import User
+from pipelines.access import ADMIN_ROLE, User, require_role
 from pipelines.clues.life import make_event, write_events
 from pipelines.errors import BiduiError
 from pipelines.results import StageResult
 from pipelines.settings import Settings
 
 __all__ = ["NightUndone", "undo_night"]
-
-UNDO_ROLE = "prefecture"
 
 
 @dataclass
@@ -49,12 +47,14 @@ def undo_night(settings: Settings, delivery_date: dt.date | str, user: User, rea
     """Take back everything the newest night wrote, for a prefecture user, with a reason; recorded in
     night_undos and, for each clue whose state goes back, in clue_events."""
     day = dt.date.fromisoformat(delivery_date) if isinstance(delivery_date, str) else delivery_date
-    if user.role != UNDO_ROLE:
-        raise BiduiError(f"只有市级用户可以撤销一晚的比对，{user.user_name} 不是市级用户")
+    require_role(user, (ADMIN_ROLE,), "撤销一晚的比对")
     reason = (reason or "").strip()
     if not reason:
         raise BiduiError("请用 --reason 写明撤销的原因")
     with store.write_transaction(store.connect(settings)) as conn:
+        # PostgreSQL has no lock on the whole store (SQLite's write transaction has): a clue moved by
+        # a person between undo's reads and its writes would be overwritten, so hold them all first.
+        store.lock_all_clues(conn)
         newest = store.latest_night(conn)
         if newest is None or day > newest:
             raise BiduiError(f"{day} 没有处理过的交付，无需撤销")

@@ -16,7 +16,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["neutralise_cell", "neutralise_frame", "staged_files", "write_bytes", "write_excel_csv", "write_json"]
+__all__ = [
+    "looks_like_formula",
+    "neutralise_cell",
+    "neutralise_frame",
+    "staged_files",
+    "write_bytes",
+    "write_excel_csv",
+    "write_json",
+]
 
 Stage = Callable[[Path], Path]
 # What Excel and LibreOffice take for the start of a formula (OWASP "CSV injection"), also behind
@@ -74,10 +82,15 @@ def write_json(path: Path, value: Any, default: Callable[[Any], Any] = str) -> P
     return write_bytes(path, text.encode("utf-8"))
 
 
+def looks_like_formula(value: Any) -> bool:
+    """Whether a spreadsheet would run this text cell as a formula ('=HYPERLINK(…)', '+1', '@A1')."""
+    return isinstance(value, str) and _FORMULA_START.match(value) is not None
+
+
 def neutralise_cell(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula ('=HYPERLINK(…)', '+1', '@A1'), with a
-    leading single quote so it opens as text; every other value unchanged."""
-    if isinstance(value, str) and _FORMULA_START.match(value):
+    """A text cell that a spreadsheet would run as a formula, with a leading single quote so it opens
+    as text (for CSV, which has no cell formats); every other value unchanged."""
+    if looks_like_formula(value):
         return "'" + value
     return value
 

@@ -35,6 +35,7 @@ from pipelines.store.tables import (
     review_queue,
     rule_runs,
 )
+from pipelines.store.transactions import lock_rows
 
 __all__ = [
     "IMAGED_TABLES",
@@ -45,6 +46,7 @@ __all__ = [
     "load_night",
     "load_night_image",
     "load_rows",
+    "lock_all_clues",
     "night_was_delivered",
     "open_night",
     "replace_rows",
@@ -65,6 +67,12 @@ def latest_night(conn_or_engine: Engine | Connection) -> dt.date | None:
         with conn_or_engine.connect() as conn:
             return _date(conn.execute(statement).scalar())
     return _date(conn_or_engine.execute(statement).scalar())
+
+
+def lock_all_clues(conn: Connection) -> None:
+    """Hold every clue row until the transaction ends (PostgreSQL; SQLite's write transaction already
+    holds the whole store), so no person's move can slip in between an undo's reads and its writes."""
+    conn.execute(lock_rows(conn, select(clues.c.clue_id), clues)).all()
 
 
 def night_was_delivered(conn: Connection, day: dt.date) -> bool:
@@ -142,8 +150,10 @@ def load_rows(conn: Connection, name: str) -> pd.DataFrame:
 
 
 def load_moved_clues(conn: Connection, after_event_id: int) -> set[str]:
-    """Clues that people (not a nightly run) moved after event `after_event_id`."""
-    statement = select(clue_events.c.clue_id).where((clue_events.c.event_id > after_event_id) & (clue_events.c.source != "night"))
+    """Clues that people moved after event `after_event_id`: not a nightly run, nor an undo (undoing
+    the newer night puts clues back as the night being undone left them)."""
+    by_people = (clue_events.c.event_id > after_event_id) & clue_events.c.source.not_in(["night", "undo"])
+    statement = select(clue_events.c.clue_id).where(by_people)
     return set(conn.execute(statement.distinct()).scalars())
 
 

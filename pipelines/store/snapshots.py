@@ -54,13 +54,19 @@ def _engine(url: str) -> Engine:
             cur.close()
 
         return engine
+    if url.startswith("postgresql+psycopg2"):
+        # Batched executemany: a ledger import's thousands of conditional UPDATEs go in pages, not one
+        # round trip each (the rows are locked FOR UPDATE first, so no per-row count is needed).
+        return create_engine(url, pool_pre_ping=True, executemany_mode="values_plus_batch")
     return create_engine(url, pool_pre_ping=True)
 
 
-def connect(settings: Settings) -> Engine:
-    """The engine for the configured store, migrated to the newest schema."""
+def connect(settings: Settings, migrate_schema: bool = True) -> Engine:
+    """The engine for the configured store, migrated to the newest schema (unless `migrate_schema`
+    is False: `db-upgrade` signs its user in before it migrates)."""
     engine = _engine(settings.database_url)
-    migrate(engine)
+    if migrate_schema:
+        migrate(engine)
     return engine
 
 

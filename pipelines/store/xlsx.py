@@ -1,6 +1,6 @@
 """One table as an .xlsx for people (exports opened in Excel or WPS): text cells stored as text, so
 an 18-digit key or ID number keeps every digit and a leading zero stays; frozen header, filters;
-no cell able to run as a formula; written whole or not at all."""
+no cell able to run as a formula, even after it is edited; written whole or not at all."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from typing import Any
 
 import xlsxwriter
 
-from pipelines.store.files import neutralise_cell, staged_files
+from pipelines.errors import BiduiError
+from pipelines.store.files import looks_like_formula, staged_files
 
-__all__ = ["write_excel_table"]
+__all__ = ["MAX_EXCEL_ROWS", "write_excel_table"]
 
 _MAX_WIDTH = 40
+# Rows a worksheet holds under its header row. Past it xlsxwriter returns -1 and drops the row
+# without raising: the file would be cut short while the export reported every row.
+MAX_EXCEL_ROWS = 1_048_575
 
 
 def _width(value: Any) -> int:
@@ -36,16 +40,24 @@ def write_excel_table(
         book = xlsxwriter.Workbook(str(stage(Path(out))), {"constant_memory": True})
         try:
             page = book.add_worksheet(sheet)
-            head = book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
+            head_style = {"bold": True, "bg_color": "#D9E1F2", "border": 1}
+            head = book.add_format(head_style)
             text = book.add_format({"num_format": "@"})
+            # Excel's own quote prefix rather than a literal apostrophe: the cell shows the value as
+            # delivered ('-', '+86…') and stays text when someone edits it and presses Enter.
+            quoted_head = book.add_format({**head_style, "quote_prefix": True})
+            quoted_text = book.add_format({"num_format": "@", "quote_prefix": True})
             for col, header in enumerate(headers):
-                page.write_string(0, col, str(neutralise_cell(header)), head)
+                page.write_string(0, col, str(header), quoted_head if looks_like_formula(header) else head)
             for count, row in enumerate(rows, start=1):
+                if count > MAX_EXCEL_ROWS:  # raising discards the staged file: nothing partial is left
+                    raise BiduiError("超过 Excel 单个工作表 1,048,575 行的上限：请按县导出，或改用 .csv")
                 for col, value in enumerate(row):
                     if value is None or value == "":
                         continue
                     if isinstance(value, bool) or not isinstance(value, int | float):
-                        page.write_string(count, col, str(neutralise_cell(str(value))), text)
+                        cell = str(value)
+                        page.write_string(count, col, cell, quoted_text if looks_like_formula(cell) else text)
                     else:
                         page.write_number(count, col, value)
                     seen[headers[col]] = max(seen[headers[col]], _width(value) + 2)

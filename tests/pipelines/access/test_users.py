@@ -293,6 +293,22 @@ def test_a_name_that_looks_like_an_existing_one_is_refused(engine, look_alike):
     assert [u.user_name for u in list_users(engine)] == ["wang"]
 
 
+@pytest.mark.parametrize(
+    "user_name, message",
+    [
+        # NFKC turns the diaeresis into a space and a combining mark: the stored name held a space.
+        ("a\u00a8b", "用户名“a\u00a8b”不可用：不能含空格、零宽字符或控制字符（a\\x20\u0308b）"),
+        # One ligature becomes 18 characters: ten of them overran the 64-character column.
+        ("\ufdfa" * 10, "用户名“" + "\ufdfa" * 10 + "”不可用：须为 1–64 个字符，不含空格（按统一字形换算后为 180 个字符）"),
+    ],
+)
+def test_names_are_checked_in_the_form_they_are_stored_in(engine, user_name, message):
+    with pytest.raises(BiduiError) as caught:
+        add_user(engine, user_name, "secret123", "county", "522725")
+    assert str(caught.value) == message
+    assert list_users(engine) == []
+
+
 def test_names_are_stored_and_looked_up_in_nfkc_form(engine):
     assert add_user(engine, "ｌｉ＿１", "secret123", "county", "522725").user_name == "li_1"
     assert authenticate(engine, "ｌｉ＿１", "secret123").user_name == "li_1"

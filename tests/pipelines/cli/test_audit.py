@@ -118,3 +118,21 @@ def test_an_intact_store_passes_and_a_county_user_may_not_verify(audit):
     refused = audit("county")
     assert refused.exit_code == 1
     assert "无权核验线索流转记录" in refused.output and "Traceback" not in refused.output
+
+
+def test_a_county_auditor_replays_only_the_clues_of_their_county(audit):
+    _three_clues(audit.engine, audit.settings)
+    add_user(audit.engine, "auditor_522701", PASSWORD, "auditor", "522701")
+    add_user(audit.engine, "auditor_522725", PASSWORD, "auditor", "522725")
+    with audit.engine.begin() as conn:
+        conn.exec_driver_sql("update clues set status = 'filed' where clue_id = 'R06-000002'")
+    elsewhere = audit("auditor_522701")
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert elsewhere.output.startswith("核验通过：线索流转记录 5 条，哈希链完整；线索 0 条，状态与流转记录一致。")
+    assert "R06-" not in elsewhere.output
+    here = audit("auditor_522725")
+    assert here.exit_code == 1
+    assert here.output.splitlines() == [
+        "核验未通过：线索流转记录 5 条，哈希链断开 0 处；线索 3 条，与流转记录不符 1 处。",
+        "  线索 R06-000002：线索表中状态为“已备案”，流转记录止于事件 5（“已下发待核实”）",
+    ]

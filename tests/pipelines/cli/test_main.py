@@ -198,6 +198,19 @@ def test_admin_commands_need_the_data_officer(cli, settings, signed_in, command,
     assert store.load_links(store.connect(settings), dt.date(2026, 11, 20)).empty
 
 
+def test_db_upgrade_migrates_only_after_the_data_officer_signed_in(cli, settings, officer, tmp_path, monkeypatch):
+    from pipelines.store import snapshots
+
+    migrated = []
+    monkeypatch.setattr(snapshots, "migrate", lambda engine: migrated.append(engine.url.database))
+    wrong = tmp_path / "wrong.password"
+    wrong.write_text("not-the-password\n", encoding="utf-8")
+    refused = cli("db-upgrade", "--user", "officer", "--password-file", str(wrong))
+    assert (refused.exit_code, migrated) == (1, [])
+    assert cli("db-upgrade", *officer).exit_code == 0
+    assert len(migrated) == 1
+
+
 def test_evaluate_prints_a_chinese_table(cli, monkeypatch):
     import matchers.febrl
 

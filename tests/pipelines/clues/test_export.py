@@ -101,7 +101,7 @@ def test_xlsx_speaks_chinese_and_keeps_keys_as_text(clues_store, tmp_path):
         "P000000001", "扶贫·家庭成员", KEY_18, "医保", "2026-11-20", "2026-11-20", 0, None,
     ]  # fmt: skip
     assert rows[2][0] == "R06-000002" and rows[2][7] == "李四"
-    assert rows[2][11] == '\'=HYPERLINK("http://evil","点我")'
+    assert rows[2][11] == '=HYPERLINK("http://evil","点我")' and sheet["L3"].quotePrefix  # stays text
     assert sheet["L2"].data_type == "s" and sheet["I2"].data_type == "s"
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q3"
 

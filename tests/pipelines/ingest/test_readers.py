@@ -199,6 +199,27 @@ def test_a_closed_quote_with_a_line_break_inside_is_still_one_field(tmp_path):
     assert table.notes == []
 
 
+@pytest.mark.parametrize("at", [1, 2])  # a middle record, and the last record of the file
+def test_a_closed_quote_ending_in_a_line_break_is_still_one_field(tmp_path, at):
+    rows = _medical_rows(3)
+    rows[at] = f'Y000{at + 1},人员{at + 1},,522725102203,2026,正常参保,"是\n"\n'  # Alt+Enter at the end of a cell
+    path = _write(tmp_path, "medical_insurance.csv", (MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert list(table.frame["insured_no"]) == ["Y0001", "Y0002", "Y0003"]
+    assert table.frame.loc[at, "critical_illness_cover"] == "是"  # cells are trimmed like any other
+    assert table.notes == []
+
+
+def test_an_unclosed_quote_on_the_last_line_is_still_a_broken_row(tmp_path):
+    rows = _medical_rows(3)
+    rows[2] = 'Y0003,"人员3,,522725102203,2026,正常参保,是\n'
+    path = _write(tmp_path, "medical_insurance.csv", (MEDICAL_HEADER + "".join(rows)).encode())
+    table = read_feed_file(path, MEDICAL, MAX)
+    assert list(table.frame["insured_no"]) == ["Y0001", "Y0002", "Y0003"]
+    assert table.frame.loc[2, "name"] == '"人员3'
+    assert [(n["check"], n["row_no"]) for n in table.notes] == [("broken_quote", 4)]
+
+
 def test_an_overlong_field_is_cut_and_flagged(tmp_path):
     rows = _medical_rows(3)
     rows[2] = "Y0003," + "长" * 2500 + ",,522725102203,2026,正常参保,是\n"

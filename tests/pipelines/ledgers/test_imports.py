@@ -230,3 +230,39 @@ def test_a_ledger_with_a_stray_cell_at_the_bottom_of_the_sheet_imports_normally(
     result = import_ledger(engine, settings, COUNTY_A, filled)
     assert (result["rows"], result["applied"], result["blank"], result["rejected"]) == (8, 1, 7, 0)
     assert L.by_key(engine)["K1"]["status"] == "confirmed"
+
+
+def test_a_filled_row_whose_clue_id_was_cleared_is_rejected_not_dropped(settings, engine, tmp_path):
+    [issued] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
+    k1, k3 = L.clue_id(engine, "K1"), L.clue_id(engine, "K3")
+    row = _row_of(issued["file"], "清水镇", k1)
+    filled = L.fill(issued["file"], tmp_path / "交回.xlsx", {k1: {**VERIFIED, "线索编号": None}, k3: SIGNED})
+    result = import_ledger(engine, settings, COUNTY_A, filled)
+    assert (result["rows"], result["applied"], result["blank"], result["rejected"]) == (8, 1, 6, 1)
+    assert result["rejections"] == [{"sheet": "清水镇", "row": row, "clue_id": "", "reason": "线索编号为空"}]
+    clues = L.by_key(engine)
+    assert (clues["K1"]["status"], clues["K3"]["status"]) == ("issued", "signed")
+
+
+def _forge_mark(path: Path, mark: str) -> None:
+    """Edit the issue mark in the hidden list sheet, as anyone can: the sheet has no password."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["可选原因"]
+    column = [c.value for c in sheet[1]].index("台账标识") + 1
+    sheet.cell(row=2, column=column).value = mark
+    book.save(path)
+
+
+@pytest.mark.parametrize("forged", ["{county}/{issued}/999999", "{county}/2026-11-01/1"], ids=["large-event", "no-such-ledger"])
+def test_a_forged_issue_mark_does_not_let_a_voided_verification_apply(settings, engine, tmp_path, forged):
+    [first] = issue_ledgers(engine, settings, COUNTY_A, ISSUED)
+    k1 = L.clue_id(engine, "K1")
+    old = L.fill(first["file"], tmp_path / "交回.xlsx", {k1: SIGNED})
+    assert import_ledger(engine, settings, COUNTY_A, old)["applied"] == 1
+    act(engine, COUNTY_A, k1, "send_back", {"note": "整改不到位"}, at=dt.datetime(2026, 12, 1, 9))
+    _forge_mark(old, forged.format(county=L.by_key(engine)["K1"]["county_code"], issued=ISSUED.isoformat()))
+    result = import_ledger(engine, settings, COUNTY_A, old)
+    assert (result["applied"], result["rejected"]) == (0, 1)
+    assert result["rejections"][0]["reason"].startswith("线索在本台账下发后已于 2026-12-01 被退回（整改不到位）")
+    clue = L.by_key(engine)["K1"]
+    assert (clue["status"], clue["verdict"], clue["signed_by"]) == ("issued", None, None)

@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 
 from pipelines import store
+from pipelines.access import Scope
 from pipelines.clues.audit import ClueMismatch, audit_clues
 from pipelines.clues.life import FIRED_COLUMNS, SYSTEM, apply_rule_run, load_clue
 from pipelines.clues.moves import apply_move, plan_move, write_moves
@@ -88,7 +89,7 @@ def _head(engine) -> str:
 
 
 def test_nights_and_moves_leave_the_chain_intact(moved):
-    audit = audit_clues(moved)
+    audit = audit_clues(moved, Scope.system())
     assert (audit.ok, audit.events, audit.clues, audit.head_hash) == (True, 9, 3, _head(moved))
     with moved.connect() as conn:
         head = conn.exec_driver_sql("select head_event_id, events from clue_chain").one()
@@ -109,14 +110,14 @@ def test_nights_and_moves_leave_the_chain_intact(moved):
 
 def test_an_edited_event_is_found_at_that_event(moved):
     _tamper(moved, "update clue_events set note = '改过的说明' where event_id = 6")
-    audit = audit_clues(moved)
+    audit = audit_clues(moved, Scope.system())
     assert audit.broken == [BrokenLink(6, "内容与其哈希不符：该事件写入后被改动")]
     assert audit.mismatches == []
 
 
 def test_a_deleted_event_is_found_at_the_event_after_it(moved):
     _tamper(moved, "delete from clue_events where event_id = 7")
-    audit = audit_clues(moved)
+    audit = audit_clues(moved, Scope.system())
     assert audit.broken == [
         BrokenLink(8, "与事件 6不衔接：两者之间的事件被删除，或前一事件被改动"),
         BrokenLink(None, "链头记录为 9 条事件、最后一条为事件 9，实有 8 条、最后一条为事件 9：链尾的事件被删除或链头被改动"),
@@ -132,7 +133,7 @@ def test_a_deleted_event_is_found_at_the_event_after_it(moved):
 
 def test_the_last_event_deleted_is_found_against_the_chain_head(moved):
     _tamper(moved, "delete from clue_events where event_id = 9")
-    audit = audit_clues(moved)
+    audit = audit_clues(moved, Scope.system())
     assert audit.broken == [
         BrokenLink(None, "链头记录为 9 条事件、最后一条为事件 9，实有 8 条、最后一条为事件 8：链尾的事件被删除或链头被改动")
     ]
@@ -143,7 +144,7 @@ def test_a_clue_row_edited_directly_disagrees_with_its_history(moved):
     with moved.begin() as conn:
         conn.exec_driver_sql("update clues set status = 'filed' where clue_id = 'R06-000002'")
         conn.exec_driver_sql("update clues set signed_by = '赵六' where clue_id = 'R06-000001'")
-    audit = audit_clues(moved)
+    audit = audit_clues(moved, Scope.system())
     assert audit.broken == []
     assert audit.mismatches == [
         ClueMismatch("R06-000001", "线索表中签字人为“赵六”，流转记录中为“李四”"),
@@ -160,7 +161,7 @@ def test_a_verdict_edited_before_the_next_move_is_found_at_that_move(settings):
         conn.exec_driver_sql("update clues set verified_by = '赵六' where clue_id = 'R06-000001'")
     # The next move records the edited row: the edit shows as a change the move could not make.
     _move(engine, "R06-000001", "rectify", rectification="已补录", rectified_on=dt.date(2026, 11, 23))
-    audit = audit_clues(engine)
+    audit = audit_clues(engine, Scope.system())
     assert (audit.broken, audit.mismatches) == (
         [],
         [ClueMismatch("R06-000001", "事件 4（整改）之前，线索的核实人已被改动，流转记录中没有相应操作")],
@@ -178,7 +179,7 @@ def test_several_moves_of_one_clue_in_one_batch_replay_cleanly(settings):
         verified, first = plan_move(clue, "verify", {"verdict": "属实", "verified_by": "王五", "verified_on": NIGHT}, SYSTEM, AT)
         rectified, second = plan_move(verified, "rectify", {"rectification": "已补录", "rectified_on": NIGHT}, SYSTEM, AT)
         write_moves(conn, [(clue["status"], rectified)], [first, second])
-    audit = audit_clues(engine)
+    audit = audit_clues(engine, Scope.system())
     with engine.connect() as conn:
         unknown = conn.exec_driver_sql("select event_id from clue_events where state is null").scalars().all()
     assert (audit.ok, audit.events, unknown) == (True, 4, [3])
@@ -203,7 +204,7 @@ def test_writers_at_the_same_moment_do_not_fork_the_chain(settings):
         thread.start()
     for thread in threads:
         thread.join()
-    audit = audit_clues(engine)
+    audit = audit_clues(engine, Scope.system())
     assert (failures, audit.broken, audit.mismatches, audit.events) == ([], [], [], 12)
 
 
@@ -235,3 +236,16 @@ def test_the_migration_chains_the_events_already_in_the_store(settings):
         states = conn.exec_driver_sql("select event_id, state is null from clue_events order by event_id").all()
     assert (check.broken, check.events) == ([], 4)
     assert [tuple(s) for s in states] == [(1, True), (2, True), (3, False), (4, False)]
+
+
+def test_a_regional_scope_replays_its_own_clues_and_only_counts_a_deleted_row(moved):
+    with moved.begin() as conn:
+        conn.exec_driver_sql("delete from clues where clue_id = 'R06-000002'")
+    county = Scope("auditor", "auditor", "522725")
+    elsewhere = Scope("auditor", "auditor", "522701")
+    assert (audit_clues(moved, county).clues, audit_clues(moved, county).mismatches) == (2, [])
+    assert audit_clues(moved, county).unplaced == 1
+    assert (audit_clues(moved, elsewhere).clues, audit_clues(moved, elsewhere).unplaced) == (0, 1)
+    assert audit_clues(moved, Scope.system()).mismatches == [
+        ClueMismatch("R06-000002", "流转记录止于事件 5（“已下发待核实”），但线索表中已没有该线索")
+    ]

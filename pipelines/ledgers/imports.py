@@ -88,6 +88,8 @@ def _same(column: str, got, want: str, rule_code: str) -> bool:
         # The code is the rule; the name after it is decoration a later rule edit may reword.
         return (cell_text(got).split() or [""])[0] == rule_code
     text, want = _squeeze(cell_text(got)), _squeeze(want)
+    if text == want:  # the common case, and masking every cell of a large ledger is what costs
+        return True
     # A workbook issued with full ID numbers and one issued masked on the same day hold the same row.
     masker = mask_id if column == "身份证号" else _masked_text
     return text in (want, masker(want)) or ("*" in want and masker(text) == want)
@@ -218,12 +220,13 @@ def _went_back_reason(event: dict) -> str:
 
 def _judge(row: LedgerRow, clue: dict, rule, context: dict, scope: Scope, at: dt.datetime, where: str) -> dict:
     """Apply a row to its clue in memory: sets row.outcome/reason/events; returns the clue after.
-    `context`: the row's IssuedRow or None, the clue's values now, and its send-back/re-open since."""
+    `context`: the row's IssuedRow or None, a function giving the clue's values now, and its
+    send-back/re-open since."""
     issued: IssuedRow | None = context["issued"]
     if issued is not None:
         problem = _locked_problem(row, clue["rule"], issued.locked, "下发时")
     else:
-        problem = _locked_problem(row, clue["rule"], {c: _plain(context["now"][c]) for c in _COMPARED}, "系统中")
+        problem = _locked_problem(row, clue["rule"], {c: _plain(context["now"]()[c]) for c in _COMPARED}, "系统中")
     if problem:
         row.outcome, row.reason = "rejected", problem
         return clue
@@ -235,8 +238,7 @@ def _judge(row: LedgerRow, clue: dict, rule, context: dict, scope: Scope, at: dt
         if context["went_back"]:
             raise BiduiError(_went_back_reason(context["went_back"]))
         steps = _steps(fields, rule.dismiss_reasons if rule else None, clue["rule"])
-        changed = _changed_since(issued.locked, context["now"]) if issued is not None else None
-        note = "；".join(filter(None, [f"{where}，由 {scope.user_name}（{scope.role_label}）导入", changed]))
+        note = None  # only a row that moves its clue needs it (a re-imported ledger moves none)
         current = clue
         for action, wanted in steps:
             if current[_DONE_BY[action]] not in (None, ""):
@@ -246,6 +248,9 @@ def _judge(row: LedgerRow, clue: dict, rule, context: dict, scope: Scope, at: dt
                     f"系统中已登记{ACTION_LABELS[action]}（{_recorded(current, action)}），与台账不一致；"
                     f"当前状态“{STATE_LABELS.get(current['status'], current['status'])}”，如需更改请先退回"
                 )
+            if note is None:
+                changed = _changed_since(issued.locked, context["now"]()) if issued is not None else None
+                note = "；".join(filter(None, [f"{where}，由 {scope.user_name}（{scope.role_label}）导入", changed]))
             current, event = plan_move(
                 current,
                 action,
@@ -311,7 +316,8 @@ def _judge_rows(
             rule = rules_by_code.get(clue["rule"])
             context = {
                 "issued": issued.get(clue_id),
-                "now": ledger_values(clue, rule, regions, people, masked=False),
+                # the clue's values now, as a ledger would show them: built only when a row needs them
+                "now": lambda clue=clue, rule=rule: ledger_values(clue, rule, regions, people, masked=False),
                 "went_back": went_back.get(clue_id),
             }
             after = _judge(row, clue, rule, context, scope, at, f"台账 {file_name}「{row.sheet}」第 {row.row_no} 行")

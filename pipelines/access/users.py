@@ -239,6 +239,8 @@ def _insert_user(engine, user_name, password, role, region_code, department, dis
     regions = load_region_reference(engine)
     with write_transaction(engine) as conn:
         if first_officer:
+            if role != ADMIN_ROLE:
+                raise BiduiError(f"不登录只能新建第一个市（州）数据管理员（--role {ADMIN_ROLE}），不能新建其他角色的用户")
             if conn.dialect.name == "postgresql":  # SQLite's write_transaction already holds the database
                 conn.execute(text("lock table users in share row exclusive mode"))
             if _has_active_admin(conn):

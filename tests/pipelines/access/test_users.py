@@ -204,6 +204,12 @@ def test_a_name_taken_between_the_check_and_the_insert_is_not_overwritten(engine
     assert authenticate(engine, "wang", "secret123").role == "county"
 
 
+def test_the_account_made_without_signing_in_can_only_be_a_data_officer(engine):
+    with pytest.raises(BiduiError, match="^不登录只能新建第一个市（州）数据管理员"):
+        add_user(engine, "xian", "secret123", "county", "522725", first_officer=True)
+    assert users.list_users(engine) == []
+
+
 def test_two_first_officers_made_at_once_give_one(engine, monkeypatch):
     # Both commands saw no data officer before either inserted (has_active_admin ran first in each).
     add_user(engine, "shi_a", "secret123", "prefecture", "5227", first_officer=True)

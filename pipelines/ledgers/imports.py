@@ -38,9 +38,9 @@ from pipelines.clues.moves import plan_move, write_moves
 from pipelines.clues.states import ACTION_LABELS, STATE_LABELS, VERDICTS
 from pipelines.errors import BiduiError
 from pipelines.ledgers.import_report import report_path, write_report
-from pipelines.ledgers.issue import build_region_names, ledger_values, load_people
 from pipelines.ledgers.issued import ISSUED_COLUMNS, IssuedRow, load_issued_rows, load_went_back
 from pipelines.ledgers.reading import IssueMark, LedgerRow, cell_date, cell_text, read_ledger
+from pipelines.ledgers.values import build_region_names, ledger_values, load_people
 from pipelines.ledgers.workbook import DATE_COLUMNS, FILL_IN_COLUMNS, FILL_IN_FIELDS
 from pipelines.settings import Settings
 from pipelines.store.tables import clues, ledger_imports

@@ -18,7 +18,8 @@ from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run, load_clue, load_
 from pipelines.clues.moves import apply_move
 from pipelines.errors import BiduiError
 from pipelines.ledgers.imports import import_ledger
-from pipelines.ledgers.issue import LEDGER_COLUMNS, evidence_text, issue_ledgers, ledger_values
+from pipelines.ledgers.issue import LEDGER_COLUMNS, issue_ledgers
+from pipelines.ledgers.values import evidence_text, ledger_values
 from pipelines.rules.run import load_rules
 from pipelines.store.tables import clue_events, ledger_imports, ledger_issues, persons
 

@@ -1,6 +1,6 @@
 """The ledger as people print and sign it (pipelines.ledgers.workbook): A4 landscape, one page wide,
 the header repeated on every page, 序号, a title and a 填报单位/签字/盖章 block; and evidence that
-reads in Chinese for every rule (pipelines.ledgers.issue.evidence_text)."""
+reads in Chinese for every rule (pipelines.ledgers.values.evidence_text)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from pipelines import store
 from pipelines.clues.life import load_clues
-from pipelines.ledgers.issue import evidence_text
+from pipelines.ledgers.values import evidence_text
 from pipelines.ledgers.workbook import LEDGER_COLUMNS, write_ledger_workbook
 from pipelines.night import run_night
 from pipelines.rules.run import load_rules, run_rules

@@ -30,6 +30,12 @@ class Settings:
     # (and on at least `clue_breaker_min` subjects) is held back for the data officer, not sent down.
     clue_breaker_ratio: float = 3.0
     clue_breaker_min: int = 50
+    # The monitoring site (bidui serve): the key that signs session cookies (BIDUI_SECRET_KEY; else
+    # one made once and kept in <data_dir>/web-secret.key), how long a session lasts without use,
+    # and whether cookies go over HTTPS only (behind an HTTPS proxy).
+    web_secret: str | None = None
+    session_hours: float = 8.0
+    secure_cookies: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -62,6 +68,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         show_progress=env.get("BIDUI_PROGRESS", "1") not in ("0", "false", "no"),
         clue_breaker_ratio=float(env.get("BIDUI_CLUE_BREAKER_RATIO", 3.0)),
         clue_breaker_min=int(env.get("BIDUI_CLUE_BREAKER_MIN", 50)),
+        web_secret=env.get("BIDUI_SECRET_KEY") or None,
+        session_hours=float(env.get("BIDUI_SESSION_HOURS", 8.0)),
+        secure_cookies=env.get("BIDUI_SECURE_COOKIES", "0") in ("1", "true", "yes"),
     )
     values.update(overrides)
     settings = Settings(**values)

@@ -30,6 +30,7 @@ from pipelines.cli.common import (
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.cli.ledgers import ledgers_app
 from pipelines.cli.night import night_app
+from pipelines.cli.serve import serve
 from pipelines.cli.text import install as _install_chinese_text
 from pipelines.cli.users import user_app
 from pipelines.errors import BiduiError
@@ -56,6 +57,7 @@ app.add_typer(clue_app, name="clue")
 app.add_typer(ledgers_app, name="ledgers")
 app.add_typer(night_app, name="night")
 app.add_typer(audit_app, name="audit")
+app.command("serve")(serve)
 STATE: dict[str, Settings] = {}
 REVIEWER = typer.Option(None, "--user", help="审核人用户名：须为市（州）数据管理员（prefecture）账号")
 

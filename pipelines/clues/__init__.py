@@ -2,6 +2,7 @@
 user moves with append-only events, and the night's clue stage."""
 
 from pipelines.clues.audit import ClueAudit, ClueMismatch, audit_clues
+from pipelines.clues.counts import ALL_RULES, COUNT_COLUMNS, write_night_counts
 from pipelines.clues.export import export_clues
 from pipelines.clues.life import is_overdue, load_clue, load_clue_events, load_clues
 from pipelines.clues.moves import act
@@ -9,6 +10,9 @@ from pipelines.clues.stage import ClueNight, counties_with_new_clues, run_clue_n
 from pipelines.clues.states import ACTION_LABELS, STATE_LABELS
 
 __all__ = [
+    "ALL_RULES",
+    "COUNT_COLUMNS",
+    "write_night_counts",
     "ACTION_LABELS",
     "STATE_LABELS",
     "ClueAudit",

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines import store
+from pipelines.clues.counts import write_night_counts
 from pipelines.clues.life import apply_rule_run, load_clues
 from pipelines.results import StageResult
 from pipelines.rules.run import FIRED_COLUMNS
@@ -44,7 +45,8 @@ def run_clue_night(
     release: Iterable[str] = (),
     progress: Callable[[str, float], None] | None = None,
 ) -> ClueNight:
-    """Run every rule on the night's base map and apply the results to the clues."""
+    """Run every rule on the night's base map, apply the results to the clues and write the night's
+    problem counts (night_counts) for the trends."""
     from pipelines.rules.run import load_rules, run_rules
 
     day = dt.date.fromisoformat(day) if isinstance(day, str) else day
@@ -60,6 +62,7 @@ def run_clue_night(
         run = run_rules(engine, settings, day, rules, progress=progress)
         summary = apply_rule_run(engine, settings, day, run.fired, run.runs, deadlines, release)
     result = ClueNight(**summary)
+    write_night_counts(engine, day)
     store.write_json(settings.reports_dir / day.isoformat() / "clues.json", result.to_dict())
     return result
 

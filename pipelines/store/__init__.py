@@ -27,7 +27,7 @@ from pipelines.store.basemap import (
     write_review_decision,
 )
 from pipelines.store.bulk import bulk_insert, raw_frame, upsert_newest
-from pipelines.store.files import neutralise_cell, staged_files, write_bytes, write_excel_csv, write_json
+from pipelines.store.files import neutralise_cell, read_or_make_secret, staged_files, write_bytes, write_excel_csv, write_json
 from pipelines.store.nights import (
     check_issue_date,
     delete_night_rows,
@@ -106,6 +106,7 @@ __all__ = [
     "night_was_delivered",
     "open_night",
     "raw_frame",
+    "read_or_make_secret",
     "read_sheets",
     "record_delivery",
     "replace_region_reference",

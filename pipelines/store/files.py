@@ -20,6 +20,7 @@ __all__ = [
     "looks_like_formula",
     "neutralise_cell",
     "neutralise_frame",
+    "read_or_make_secret",
     "staged_files",
     "write_bytes",
     "write_excel_csv",
@@ -114,3 +115,25 @@ def write_excel_csv(out: Path, columns: list[str], chunks: Iterable[pd.DataFrame
             neutralise_frame(chunk[columns]).to_csv(fh, header=False, index=False, lineterminator="\r\n")
             rows += len(chunk)
     return rows
+
+
+def read_or_make_secret(path: Path) -> str:
+    """A random key kept in `path` (readable by its owner only), made the first time it is asked
+    for. The key is written in full beside it and linked into place, so two processes starting at
+    once both end up with the one key that got there first."""
+    import secrets
+
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # 0600
+        try:
+            with os.fdopen(handle, "w", encoding="ascii") as out:
+                out.write(secrets.token_urlsafe(48) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            os.unlink(temp)
+    return path.read_text(encoding="ascii").strip()

@@ -27,12 +27,14 @@ from pipelines.store.tables import (
     households,
     linkage_models,
     links,
+    night_counts,
     night_images,
     night_undos,
     nights,
     persons,
     region_reference,
     review_queue,
+    rule_releases,
     rule_runs,
 )
 from pipelines.store.transactions import lock_rows
@@ -173,7 +175,10 @@ def replace_rows(conn: Connection, name: str, rows: pd.DataFrame, keys: list | N
 
 def delete_night_rows(conn: Connection, day: dt.date) -> dict[str, int]:
     """Delete everything keyed on the night's date; rows deleted per table."""
-    dated = [deliveries, feed_loads, findings, links, linkage_models, review_queue, rule_runs, *feed_tables.values()]
+    dated = [
+        deliveries, feed_loads, findings, links, linkage_models, review_queue, rule_runs, night_counts, rule_releases,
+        *feed_tables.values(),
+    ]
     counts = {}
     for table in dated:
         done = conn.execute(delete(table).where(table.c.delivery_date == day)).rowcount

@@ -37,6 +37,7 @@ __all__ = [
     "linkage_models",
     "links",
     "metadata",
+    "night_counts",
     "night_images",
     "night_undos",
     "nights",
@@ -44,7 +45,9 @@ __all__ = [
     "region_reference",
     "review_decisions",
     "review_queue",
+    "rule_releases",
     "rule_runs",
+    "sign_in_attempts",
     "users",
 ]
 
@@ -158,6 +161,7 @@ persons = Table(
     *(column for value, source in PERSON_ATTRIBUTES.items() for column in (Column(value, Text), Column(source, Text))),
     Column("first_seen", Date, nullable=False),
     Column("last_seen", Date, nullable=False),
+    Index("ix_persons_name", "name"),
 )
 
 # One household code per household (一户一码): 'H' + the 12-digit village code where it was first
@@ -399,4 +403,55 @@ night_undos = Table(
     Column("reason", Text, nullable=False),
     Column("undone_at", DateTime, nullable=False),
     Column("summary", Text, nullable=False),  # JSON: rows removed or restored per table
+)
+
+
+# --- the monitoring site (migration 0008) ------------------------------------------------------
+
+# Problem counts as the night left them, written by the night itself (pipelines.clues.counts), so a
+# trend over nights is read, not recomputed from events. One row per night, region and rule: the
+# region a county (6 digits), township (9) or village (12); rule '*' is all rules together.
+#   found    clues found in the region so far (every state)    closed   销号 or 备案
+#   open     still to be acted on (待下发 … 已签字待销号)        cleared  数据已消除 before verification
+#   overdue  open and past the deadline on the night            reopened re-opened at least once
+night_counts = Table(
+    "night_counts",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("region_code", String(12), primary_key=True),
+    Column("rule", String(8), primary_key=True),
+    Column("found", Integer, nullable=False),
+    Column("open", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("cleared", Integer, nullable=False),
+    Column("overdue", Integer, nullable=False),
+    Column("reopened", Integer, nullable=False),
+    Index("ix_night_counts_region", "region_code", "rule", "delivery_date"),
+)
+
+# Every sign-in to the site, kept to slow down guessing: a name or address with too many recent
+# failures is refused for a while (pipelines.web.auth).
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_key", String(64), nullable=False),  # the typed name, NFKC + casefold
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Index("ix_sign_in_attempts_user", "user_key", "at"),
+    Index("ix_sign_in_attempts_address", "address", "at"),
+)
+
+# A held rule let through the circuit breaker by the data officer for a night (the site's button;
+# `bidui run --release` does the same for a whole night run).
+rule_releases = Table(
+    "rule_releases",
+    metadata,
+    Column("delivery_date", Date, primary_key=True),
+    Column("rule", String(8), primary_key=True),
+    Column("released_by", String(64), nullable=False),
+    Column("released_at", DateTime, nullable=False),
+    Column("status", String(10), nullable=False),  # running | done | failed
+    Column("message", Text),
 )

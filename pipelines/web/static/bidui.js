@@ -1,0 +1,46 @@
+// bidui — the little script the pages share. Charts: an element with class "chart" and
+// data-chart="ID" draws the JSON in <script type="application/json" id="ID"> with Apache ECharts
+// (vendored, /static/vendor/echarts). Forms with data-confirm ask before they are sent.
+(function () {
+  "use strict";
+  function lineChart(el, spec) {
+    if (typeof echarts === "undefined") { return; }
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    chart.setOption({
+      title: { text: spec.title || "", left: "center", textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis" },
+      legend: { top: 24 },
+      grid: { left: 56, right: 24, top: 64, bottom: 32 },
+      xAxis: { type: "category", data: spec.dates },
+      yAxis: { type: "value", name: spec.unit || "" },
+      series: spec.series.map(function (s) { return { name: s.name, type: s.type || "line", data: s.data, smooth: false, showSymbol: spec.dates.length < 60 }; })
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+    el.setAttribute("data-drawn", "1");
+  }
+  function barChart(el, spec) {
+    if (typeof echarts === "undefined") { return; }
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    chart.setOption({
+      title: { text: spec.title || "", left: "center", textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return spec.percent ? v + "%" : v; } },
+      grid: { left: 56, right: 24, top: 48, bottom: 64 },
+      xAxis: { type: "category", data: spec.labels, axisLabel: { interval: 0, rotate: spec.labels.length > 8 ? 30 : 0 } },
+      yAxis: { type: "value", max: spec.percent ? 100 : null, name: spec.percent ? "%" : "" },
+      series: spec.series.map(function (s) { return { name: s.name, type: "bar", data: s.data }; })
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+    el.setAttribute("data-drawn", "1");
+  }
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var source = document.getElementById(el.getAttribute("data-chart"));
+    if (!source) { return; }
+    var spec = JSON.parse(source.textContent);
+    (spec.kind === "bar" ? barChart : lineChart)(el, spec);
+  });
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+})();

@@ -107,7 +107,7 @@ def region_label(names: dict[str, str], code: str | None) -> str:
     """'某某县（522725）'; the code alone when the reference does not know it."""
     if not code:
         return ""
-    name = names.get(code)
+    name = names.get(code.ljust(12, "0"))
     if name is None and len(code) == 4:
         return f"市（州）{code}"
     return f"{name}（{code}）" if name else code

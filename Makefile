@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DATE ?= 2026-11-20
 export BIDUI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install browser demo serve test test-fast bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -39,12 +39,31 @@ demo: install
 	  exit 1; }
 	$(BIDUI) run $(BIDUI_DATA_DIR)/drop/$(DEMO_DATE) $(DEMO_SIGN_IN)
 
+# The monitoring site on the demo store (or whatever BIDUI_DATA_DIR / BIDUI_DATABASE_URL name).
+SERVE_PORT ?= 8000
+serve: install
+	$(BIDUI) serve --port $(SERVE_PORT)
+
 # Compiled bytecode is kept under the venv, outside the source tree: with PYTHONDONTWRITEBYTECODE
 # set and no cache, every xdist worker compiles pandas, Great Expectations and recordlinkage anew.
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 test test-fast: export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 
-test: install
+# The browser test (tests/browser) drives Debian's Chromium through its chromedriver, never a
+# downloaded browser; a CJK font makes its screenshots readable. Without them, and when apt-get
+# cannot install them, it skips (fails when CI=true).
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+AS_ROOT := $(if $(filter 0,$(shell id -u)),,sudo -n)
+APT_INSTALL := $(AS_ROOT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
+browser:
+	@test -x $(CHROMIUM) && test -x $(CHROMEDRIVER) && test -f $(CJK_FONT) || { \
+	  echo "安装浏览器测试所需的 Debian chromium、chromium-driver 与中文字体 fonts-wqy-microhei（apt-get install）"; \
+	  $(APT_INSTALL) || { $(AS_ROOT) apt-get update -qq >/dev/null && $(APT_INSTALL); } || \
+	  echo "未能安装 chromium（需 root 或免密 sudo）：浏览器测试将跳过，CI=true 时失败" >&2; }
+
+test: install browser
 	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 

@@ -49,3 +49,11 @@ def settings(request, tmp_path):
 @pytest.fixture
 def sqlite_settings(tmp_path):
     return load_settings(environ={}, data_dir=tmp_path / "data", show_progress=False)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line per folder where tests kept files for people to look at (a test names it in its
+    user property 'artifacts'; here, in the main process, also when xdist ran the test)."""
+    reports = [r for outcome in ("passed", "failed") for r in terminalreporter.stats.get(outcome, [])]
+    for folder in sorted({value for r in reports for name, value in r.user_properties if name == "artifacts"}):
+        terminalreporter.write_line(f"test artifacts: {folder}")

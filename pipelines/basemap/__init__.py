@@ -5,6 +5,7 @@ from pipelines.basemap.build import BaseMap, build_base_map
 from pipelines.basemap.explain import explain_row, format_explanation
 from pipelines.basemap.export import export_links
 from pipelines.basemap.review import DECISIONS, REVIEW_ROLES, decide_pair, list_review
+from pipelines.basemap.review_pairs import review_page
 
 __all__ = [
     "DECISIONS",
@@ -16,4 +17,5 @@ __all__ = [
     "export_links",
     "format_explanation",
     "list_review",
+    "review_page",
 ]

@@ -18,7 +18,7 @@ from pipelines.errors import BiduiError
 from pipelines.settings import Settings
 from pipelines.store.tables import PERSON_ATTRIBUTES
 
-__all__ = ["explain_row", "format_explanation"]
+__all__ = ["ATTRIBUTE_TITLES", "DECISION_TEXT", "METHOD_TEXT", "explain_levels", "explain_row", "format_explanation"]
 
 METHOD_TEXT = {
     "id_exact": "身份证号一致，确定性关联",
@@ -51,13 +51,17 @@ def _day(value: str | dt.date | None) -> dt.date | None:
         raise BiduiError(f"数据日期“{value}”格式不对，应为 YYYY-MM-DD") from exc
 
 
-def _comparisons(model: dict | None, levels_json: str | None) -> dict | None:
+def explain_levels(model: dict | None, levels_json: str | None) -> dict | None:
+    """A pair's stored comparison levels (JSON) weighed by a night's stored model: the weight of each
+    comparison, the prior and the total (FellegiSunter.explain); None without a model or levels.
+    A comparison the linker weighed with a term-frequency u (the levels' "tf_u") is weighed with it
+    here too, and says so (u_override)."""
     if not model or not levels_json:
         return None
     levels = json.loads(levels_json)
     fitted = FellegiSunter.from_dict(model)
     # A comparison the pair has no level for counts as missing (weight 0), as in scoring.
-    return fitted.explain({name: int(levels.get(name, -1)) for name in fitted.names})
+    return fitted.explain({name: int(levels.get(name, -1)) for name in fitted.names}, u_override=levels.get("tf_u"))
 
 
 def explain_row(
@@ -100,13 +104,13 @@ def explain_row(
         "match_weight": link["match_weight"],
         "anchor": {"feed": link["anchor_feed"], "record_key": link["anchor_key"]} if link["anchor_feed"] else None,
         "thresholds": {"upper": model.get("upper"), "lower": model.get("lower")},
-        "comparisons": _comparisons(model, link["levels"]),
+        "comparisons": explain_levels(model, link["levels"]),
         "person": {
             attribute: {"value": person.get(attribute), "source": person.get(source)}
             for attribute, source in PERSON_ATTRIBUTES.items()
         },
         "review": [
-            {**pair, "comparisons": _comparisons(model, pair["levels"])}
+            {**pair, "comparisons": explain_levels(model, pair["levels"])}
             for pair in review.drop(columns=["delivery_date"]).to_dict("records")
         ],
         "decisions": [{**d, "decided_at": d["decided_at"].isoformat(sep=" ")} for d in decisions.to_dict("records")],

@@ -24,7 +24,9 @@ def serve(
         from pipelines.web import create_app
 
         create_app(settings)  # the schema migrated and the site's key made once, before any worker starts
-    console.print(f"监测网站：http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/（Ctrl+C 停止）", highlight=False)
+    console.print(
+        f"监测网站：http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/（Ctrl+C 停止）", highlight=False
+    )
     uvicorn.run(
         "pipelines.web.app:app_from_environment",
         factory=True,

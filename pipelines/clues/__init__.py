@@ -10,10 +10,9 @@ from pipelines.clues.stage import ClueNight, counties_with_new_clues, run_clue_n
 from pipelines.clues.states import ACTION_LABELS, STATE_LABELS
 
 __all__ = [
+    "ACTION_LABELS",
     "ALL_RULES",
     "COUNT_COLUMNS",
-    "write_night_counts",
-    "ACTION_LABELS",
     "STATE_LABELS",
     "ClueAudit",
     "ClueMismatch",
@@ -27,4 +26,5 @@ __all__ = [
     "load_clue_events",
     "load_clues",
     "run_clue_night",
+    "write_night_counts",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Engine, case, delete, func, literal, select
+from sqlalchemy import ColumnElement, Engine, case, delete, func, literal, select
 
 from pipelines.clues.states import OPEN_STATES
 from pipelines.store.bulk import bulk_insert, raw_frame
@@ -32,7 +32,7 @@ def _grouped(conn, day: dt.date) -> pd.DataFrame:
     thousand rows)."""
     is_open = clues.c.status.in_(_OPEN)
 
-    def count(condition) -> object:
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((condition, literal(1)), else_=literal(0)))
 
     statement = (

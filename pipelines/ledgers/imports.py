@@ -329,8 +329,9 @@ def _judge_rows(
 def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path | str, rules: list | None = None) -> dict:
     """Apply a returned ledger in one write transaction; write the import report (xlsx) under
     settings.data_dir/ledgers/imports and record the import in ledger_imports. Returns {file,
-    rows, applied, unchanged, blank, rejected, report, rejections: [{sheet, row, clue_id, reason}]}
-    (`unchanged` in ledger_imports counts blank rows too)."""
+    import_id, rows, applied, unchanged, blank, rejected, report, rejections: [{sheet, row, clue_id,
+    reason}], outcomes: every row's {sheet, row, clue_id, outcome, reason}} (`unchanged` in
+    ledger_imports counts blank rows too)."""
     if not scope.can("issue"):
         raise BiduiError(
             f"用户 {scope.user_name}（{scope.role_label}）无权导入台账：台账由县级或市（州）用户统一导入；"
@@ -360,8 +361,9 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
                 "rows": len(rows),
                 **counts,
             }
-            conn.execute(
-                insert(ledger_imports).values(
+            import_id = conn.execute(
+                insert(ledger_imports)
+                .values(
                     file_sha256=sha,
                     file_name=path.name,
                     user_name=scope.user_name,
@@ -372,16 +374,19 @@ def import_ledger(engine: Engine, settings: Settings, scope: Scope, path: Path |
                     rejected=counts["rejected"],
                     report=str(report),
                 )
-            )
+                .returning(ledger_imports.c.import_id)
+            ).scalar_one()
             write_report(stage(report), summary, rows)
+    outcomes = [
+        {"sheet": r.sheet, "row": r.row_no, "clue_id": cell_text(r.cells["线索编号"]), "outcome": r.outcome, "reason": r.reason}
+        for r in rows
+    ]
     return {
         "file": str(path),
+        "import_id": import_id,
         "rows": len(rows),
         **counts,
         "report": report,
-        "rejections": [
-            {"sheet": r.sheet, "row": r.row_no, "clue_id": cell_text(r.cells["线索编号"]), "reason": r.reason}
-            for r in rows
-            if r.outcome == "rejected"
-        ],
+        "rejections": [{k: o[k] for k in ("sheet", "row", "clue_id", "reason")} for o in outcomes if o["outcome"] == "rejected"],
+        "outcomes": outcomes,
     }

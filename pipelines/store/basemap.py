@@ -247,8 +247,10 @@ def load_review_queue(
     limit: int | None = None,
     feed: str | None = None,
     record_key: str | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
-    """A night's gray-zone pairs (default: the newest night), most probable first."""
+    """A night's gray-zone pairs (default: the newest night), most probable first; `offset` pairs
+    skipped (a page of the review queue)."""
     with engine.connect() as conn:
         if day is None:
             day = conn.execute(select(func.max(review_queue.c.delivery_date))).scalar()
@@ -263,8 +265,15 @@ def load_review_queue(
         statement = (
             select(*(review_queue.c[c] for c in REVIEW_COLUMNS))
             .where(condition)
-            .order_by(review_queue.c.probability.desc(), review_queue.c.feed, review_queue.c.record_key)
+            .order_by(
+                review_queue.c.probability.desc(),
+                review_queue.c.feed,
+                review_queue.c.record_key,
+                review_queue.c.candidate_feed,
+                review_queue.c.candidate_key,
+            )
             .limit(limit)
+            .offset(offset or None)
         )
         frame = _frame(conn, statement, REVIEW_COLUMNS)
     return frame.assign(delivery_date=day)

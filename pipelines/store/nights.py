@@ -176,7 +176,15 @@ def replace_rows(conn: Connection, name: str, rows: pd.DataFrame, keys: list | N
 def delete_night_rows(conn: Connection, day: dt.date) -> dict[str, int]:
     """Delete everything keyed on the night's date; rows deleted per table."""
     dated = [
-        deliveries, feed_loads, findings, links, linkage_models, review_queue, rule_runs, night_counts, rule_releases,
+        deliveries,
+        feed_loads,
+        findings,
+        links,
+        linkage_models,
+        review_queue,
+        rule_runs,
+        night_counts,
+        rule_releases,
         *feed_tables.values(),
     ]
     counts = {}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 
+from pipelines.catalog.feeds import FEEDS
 from pipelines.settings import Settings
 from pipelines.store.bulk import bulk_insert, raw_frame
 from pipelines.store.tables import deliveries, feed_loads, feed_table, findings, region_reference
@@ -23,6 +25,7 @@ __all__ = [
     "load_findings",
     "load_region_reference",
     "load_snapshot",
+    "load_snapshot_rows",
     "migrate",
     "record_delivery",
     "replace_region_reference",
@@ -172,6 +175,26 @@ def load_snapshot(engine: Engine, feed: str, delivery_date: dt.date, fields: lis
             columns,
         )
     return frame.astype(object).where(frame.notna(), None)
+
+
+def load_snapshot_rows(engine: Engine, feed: str, delivery_date: dt.date, keys: Iterable[str]) -> dict[str, dict]:
+    """Record key → the row (the feed's columns, values as str or None) of one (night, feed)
+    snapshot, for the given keys only (the first delivered row of a repeated key)."""
+    table = feed_table(feed)
+    key = table.c[FEEDS[feed].key]
+    columns = [c for c in table.columns if c.name not in ("delivery_date", "row_no", "extra")]
+    wanted = sorted({k for k in keys if k})
+    found: dict[str, dict] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            statement = (
+                select(*columns)
+                .where((table.c.delivery_date == delivery_date) & key.in_(wanted[start : start + 500]))
+                .order_by(table.c.row_no)
+            )
+            for row in conn.execute(statement).mappings():
+                found.setdefault(row[key.name], dict(row))
+    return found
 
 
 # --- findings --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 from pipelines.catalog.feeds import FEEDS, FeedSpec
@@ -283,6 +284,9 @@ clues = Table(
     UniqueConstraint("rule", "subject_feed", "subject_key", name="uq_clues_subject"),
     Index("ix_clues_county_status", "county_code", "status"),
     Index("ix_clues_village", "village_code"),
+    # The site's clue list (migration 0008): found by name, and by status in clue_id order.
+    Index("ix_clues_person", "person_id"),
+    Index("ix_clues_status", "status", "clue_id"),
 )
 
 clue_events = Table(
@@ -298,7 +302,7 @@ clue_events = Table(
     Column("role", String(16), nullable=False),
     Column("note", Text),
     Column("delivery_date", Date),  # the night, for events of the nightly run
-    Column("source", String(16), nullable=False),  # night | cli | ledger
+    Column("source", String(16), nullable=False),  # night | cli | ledger | web | undo
     # The hash chain (pipelines.store.audit, migration 0006): the clue's status and verification
     # fields right after the event (JSON), and sha256(prev_hash + the event's canonical JSON).
     Column("state", Text),
@@ -427,6 +431,15 @@ night_counts = Table(
     Column("overdue", Integer, nullable=False),
     Column("reopened", Integer, nullable=False),
     Index("ix_night_counts_region", "region_code", "rule", "delivery_date"),
+)
+# The monitor pages read one level inside one region (a prefecture's counties, a county's
+# townships): by code length first, so they never walk the villages' rows beneath.
+Index(
+    "ix_night_counts_level",
+    func.length(night_counts.c.region_code),
+    night_counts.c.rule,
+    night_counts.c.region_code,
+    night_counts.c.delivery_date,
 )
 
 # Every sign-in to the site, kept to slow down guessing: a name or address with too many recent

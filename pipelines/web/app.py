@@ -119,7 +119,12 @@ def _add_error_pages(app: FastAPI) -> None:
     async def bad_request(request: Request, exc: RequestValidationError):
         fields = "、".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
         return render(
-            request, "error.html", who_or_none(request), status_code=400, heading="请求有误", message=f"请检查填写的内容：{fields}"
+            request,
+            "error.html",
+            who_or_none(request),
+            status_code=400,
+            heading="请求有误",
+            message=f"请检查填写的内容：{fields}",
         )
 
     @app.exception_handler(Exception)
@@ -182,7 +187,6 @@ def _add_sign_in(app: FastAPI) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
-
 
 
 def app_from_environment() -> FastAPI:

@@ -9,8 +9,8 @@
     chart.setOption({
       title: { text: spec.title || "", left: "center", textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },
-      legend: { top: 24 },
-      grid: { left: 56, right: 24, top: 64, bottom: 32 },
+      legend: { top: 30 },
+      grid: { left: 56, right: 24, top: 72, bottom: 32 },
       xAxis: { type: "category", data: spec.dates },
       yAxis: { type: "value", name: spec.unit || "" },
       series: spec.series.map(function (s) { return { name: s.name, type: s.type || "line", data: s.data, smooth: false, showSymbol: spec.dates.length < 60 }; })

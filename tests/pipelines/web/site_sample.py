@@ -1,6 +1,10 @@
 """A small hand-made store for the site's tests: the seed region reference, clues in two counties
 over three nights (with their night_counts), a few persons, and one user of every role.
 
+Clues: R05-000001, R05-000002, R13-000001 in 太沟村 (522725101201), R06-000001 in 者板村 (522725101202),
+all of 瓮安县 issued on 2026-11-20 (R05 overdue from 2026-12-06); R05-000003, R06-000002 in 松林村 (都匀市
+522701101201), still 'new'. Departments: R05 教育, R06 医保, R13 公安 + 乡镇.
+
 Users (password SITE_PASSWORD for all):
   officer   prefecture 5227 (the data officer)     wengan    county 522725 (瓮安县)
   duyun     county 522701 (都匀市)                 xinjing   township 522725101 (新井镇)
@@ -18,9 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines import store
-from pipelines.access import add_user
+from pipelines.access import Scope, add_user
 from pipelines.clues.counts import write_night_counts
 from pipelines.clues.life import FIRED_COLUMNS, apply_rule_run
+from pipelines.ledgers import issue_ledgers
 from pipelines.store.bulk import bulk_insert
 from pipelines.store.tables import persons
 
@@ -89,14 +94,14 @@ def fired(subjects) -> pd.DataFrame:
 
 def _runs(frame: pd.DataFrame) -> list[dict]:
     return [
-        {"rule": r, "status": "ran", "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None}
-        for r in DEADLINES
+        {"rule": r, "status": "ran", "fired": int((frame["rule"] == r).sum()), "seconds": 0.1, "message": None} for r in DEADLINES
     ]
 
 
 def build_site_store(settings) -> None:
     """Regions, persons, three nights of clues (the last subject of each county appears on the
-    second night) with night_counts, and the users."""
+    second night) with night_counts, the users, and 瓮安县's ledger issued on the newest night's
+    date (its clues 'issued', R05's 15-day deadline 2026-12-05 already past; 都匀市's stay 'new')."""
     engine = store.connect(settings)
     store.replace_region_reference(engine, regions_frame(), source="regions.csv")
     with engine.begin() as conn:
@@ -114,6 +119,7 @@ def build_site_store(settings) -> None:
         write_night_counts(engine, day)
     for name, (role, region, department) in USERS.items():
         add_user(engine, name, SITE_PASSWORD, role, region, department=department, display_name=f"{name}用户")
+    issue_ledgers(engine, settings, Scope.system(), NIGHTS[-1], counties=["522725"])
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -134,3 +140,90 @@ def sign_in(client, user_name: str, password: str = SITE_PASSWORD):
         data={"csrf_token": csrf_of(page.text), "user_name": user_name, "password": password, "next": "/"},
         follow_redirects=False,
     )
+
+
+# --- the review queue (候选配对审核) -------------------------------------------------------------
+
+# One gray-zone pair on the newest night: 王小明 in the household register (太沟村) and 王晓明 in
+# medical insurance (者板村), whose ID numbers differ by two swapped digits.
+REVIEW_PAIR = ("hukou", "H-0201", "medical_insurance", "MI-0201")
+# The name's u is its term-frequency u (a common name agrees by chance more often), as the linker stores it.
+REVIEW_LEVELS = {"name": 3, "id_number": 1, "region": 2, "tf_u": {"name": 0.005}}
+
+
+def review_model() -> dict:
+    """A three-comparison model with its thresholds, as pipelines.link stores a night's model."""
+    from matchers.classification import ComparisonLevels, FellegiSunter
+
+    model = FellegiSunter(
+        [
+            ComparisonLevels("name", {-1: "缺失", 0: "不同", 1: "读音相近", 2: "字形相近", 3: "读音相同", 4: "完全一致"}),
+            ComparisonLevels("id_number", {-1: "缺失", 0: "不同", 1: "相差两位", 2: "相差一位", 3: "完全一致"}),
+            ComparisonLevels("region", {-1: "缺失", 0: "不同县", 1: "同县不同乡镇", 2: "同乡镇不同村", 3: "同村"}),
+        ],
+        m={"name": [0.02, 0.03, 0.05, 0.1, 0.8], "id_number": [0.01, 0.04, 0.05, 0.9], "region": [0.05, 0.05, 0.1, 0.8]},
+        u={"name": [0.9, 0.05, 0.03, 0.015, 0.005], "id_number": [0.97, 0.02, 0.009, 0.001], "region": [0.7, 0.2, 0.08, 0.02]},
+        prior=0.1,
+    )
+    return {**model.to_dict(), "upper": 0.95, "lower": 0.3}
+
+
+def add_review_pair(settings, day: dt.date = NIGHTS[-1]) -> None:
+    """The newest night linked with one open review pair (REVIEW_PAIR): the two records' snapshot
+    rows, their links (each its own person so far), the night's model and the pair in review_queue."""
+    from pipelines.basemap.explain import explain_levels
+
+    engine = store.connect(settings)
+    hukou = pd.DataFrame(
+        [
+            {
+                "row_no": 2,
+                "person_no": "H-0201",
+                "id_number": "522725199001011234",
+                "name": "王小明",
+                "sex": "男",
+                "ethnicity": "汉族",
+                "birth_date": "1990-01-01",
+                "hukou_no": "HK-0201",
+                "relation": "户主",
+                "village_code": TAIGOU,
+                "address": "新井镇太沟村一组",
+                "state": "正常",
+            }
+        ]
+    )
+    insurance = pd.DataFrame(
+        [
+            {
+                "row_no": 2,
+                "insured_no": "MI-0201",
+                "name": "王晓明",
+                "id_number": "522725199001011243",
+                "village_code": ZHEBAN,
+                "year": "2026",
+                "state": "正常参保",
+            }
+        ]
+    )
+    store.write_snapshot(engine, "hukou", day, hukou, load=dict(status="loaded", rows=1))
+    store.write_snapshot(engine, "medical_insurance", day, insurance, load=dict(status="loaded", rows=1))
+    model = review_model()
+    levels = json.dumps(REVIEW_LEVELS, sort_keys=True)
+    probability = explain_levels(model, levels)["probability"]
+    links = pd.DataFrame(
+        [
+            ("hukou", "H-0201", "P000000201", None, "singleton", 1.0, None, None, None, None),
+            ("medical_insurance", "MI-0201", "P000000202", None, "singleton", 1.0, None, None, None, None),
+        ],
+        columns=store.LINK_COLUMNS,
+    )
+    people = pd.DataFrame(
+        [
+            {"person_id": "P000000201", "name": "王小明", "id_number": "522725199001011234", "village_code": TAIGOU},
+            {"person_id": "P000000202", "name": "王晓明", "id_number": "522725199001011243", "village_code": ZHEBAN},
+        ],
+        columns=[c for c in store.PERSON_COLUMNS if c not in ("first_seen", "last_seen")],
+    )
+    households = pd.DataFrame(columns=[c for c in store.HOUSEHOLD_COLUMNS if c not in ("first_seen", "last_seen")])
+    review = pd.DataFrame([(*REVIEW_PAIR, probability, 0.7, levels, "open")], columns=store.REVIEW_COLUMNS)
+    store.write_base_map(engine, day, links, people.astype(object), households, review, model)

@@ -28,6 +28,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('delivery_date', 'region_code', 'rule')
     )
     op.create_index('ix_night_counts_region', 'night_counts', ['region_code', 'rule', 'delivery_date'])
+    op.create_index(
+        'ix_night_counts_level', 'night_counts', [sa.text('length(region_code)'), 'rule', 'region_code', 'delivery_date']
+    )
     op.create_table('sign_in_attempts',
     sa.Column('attempt_id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_key', sa.String(length=64), nullable=False),
@@ -48,13 +51,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('delivery_date', 'rule')
     )
     op.create_index('ix_persons_name', 'persons', ['name'])
+    op.create_index('ix_clues_person', 'clues', ['person_id'])
+    op.create_index('ix_clues_status', 'clues', ['status', 'clue_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_clues_status', table_name='clues')
+    op.drop_index('ix_clues_person', table_name='clues')
     op.drop_index('ix_persons_name', table_name='persons')
     op.drop_table('rule_releases')
     op.drop_index('ix_sign_in_attempts_address', table_name='sign_in_attempts')
     op.drop_index('ix_sign_in_attempts_user', table_name='sign_in_attempts')
     op.drop_table('sign_in_attempts')
+    op.drop_index('ix_night_counts_level', table_name='night_counts')
     op.drop_index('ix_night_counts_region', table_name='night_counts')
     op.drop_table('night_counts')

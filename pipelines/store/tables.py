@@ -49,6 +49,7 @@ __all__ = [
     "rule_releases",
     "rule_runs",
     "sign_in_attempts",
+    "signed_out_sessions",
     "users",
 ]
 
@@ -454,6 +455,15 @@ sign_in_attempts = Table(
     Column("succeeded", Boolean, nullable=False),
     Index("ix_sign_in_attempts_user", "user_key", "at"),
     Index("ix_sign_in_attempts_address", "address", "at"),
+)
+
+# The site's sessions ended by signing out: a copy of the cookie kept from before opens nothing. A
+# row is needed only until the session would have expired anyway (`until`), then deleted.
+signed_out_sessions = Table(
+    "signed_out_sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("until", DateTime, nullable=False),
 )
 
 # A held rule let through the circuit breaker by the data officer for a night (the site's button;

@@ -81,7 +81,9 @@ def read_sheets(path: Path, *, max_rows: int, max_cols: int, first_only: bool = 
     except WorkbookUnreadable:
         raise
     except Exception as exc:  # zipfile, XML and calamine raise several types for damaged workbooks
-        raise WorkbookUnreadable(f"Excel 文件“{path.name}”无法打开（文件可能已损坏）：{exc}") from exc
+        # Said in Chinese alone (it reaches county staff on the site); what the library said stays
+        # on the exception's chain, for the log.
+        raise WorkbookUnreadable(f"Excel 文件“{path.name}”无法打开（文件可能已损坏，或不是 .xlsx 格式）") from exc
 
 
 # --- locating the sheets --------------------------------------------------------------------

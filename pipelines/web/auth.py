@@ -1,13 +1,17 @@
 """Signing in to the site: sessions in signed cookies, a CSRF token per session, sign-in throttling,
 and the one dependency every page uses to learn who is asking and what they may see.
 
-- The cookie holds only the user name, when they signed in and the CSRF token, signed with the
-  site's key (Starlette's SessionMiddleware, itsdangerous). It expires after `session_hours`
-  without use, and after twice that in any case. Every request re-reads the user from the store,
-  so a deactivated user or a changed role takes effect at once.
+- The cookie holds only the user name, the session's id, when they signed in and the CSRF token,
+  signed with the site's key (Starlette's SessionMiddleware, itsdangerous). It expires after
+  `session_hours` without use, and after twice that in any case. Every request re-reads the user
+  from the store, so a deactivated user or a changed role takes effect at once.
+- Signing out records the session's id (signed_out_sessions): the cookie is signed, not stored, so
+  a copy of it kept from before would otherwise go on opening pages until it expired.
 - Every form that changes something carries the session's CSRF token (`check_csrf`).
 - A name with `MAX_NAME_FAILURES` failed sign-ins within `THROTTLE_WINDOW` (or an address with
   `MAX_ADDRESS_FAILURES`) is refused until the window has passed, before the password is checked.
+  A name's own success forgives its failures; an address's is never forgiven by a success, or one
+  account of one's own, signed in between guesses, would let an address guess at every other name.
 - The region scope is the CLI's: `pipelines.access.Scope` (the same clue filter, the same mask).
 """
 
@@ -25,7 +29,8 @@ from sqlalchemy import Engine, delete, func, insert, select
 
 from pipelines.access import ROLE_LABELS, Scope, User, authenticate, load_user, normalise_user_name
 from pipelines.errors import BiduiError
-from pipelines.store.tables import sign_in_attempts
+from pipelines.store.tables import sign_in_attempts, signed_out_sessions
+from pipelines.store.upsert import upsert
 
 __all__ = [
     "CSRF_FIELD",
@@ -96,12 +101,15 @@ def _address(request: Request) -> str:
     return (request.client.host if request.client else "unknown")[:64]
 
 
-def _recent_failures(engine: Engine, column, value: str, since: dt.datetime) -> int:
-    """Failed attempts of a name (or address) since `since` and since its last success."""
+def _recent_failures(engine: Engine, column, value: str, since: dt.datetime, forgiven_by_success: bool) -> int:
+    """Failed attempts of a name (or address) since `since` (and since its last success, when
+    `forgiven_by_success`)."""
     with engine.connect() as conn:
-        last_ok = conn.execute(
-            select(func.max(sign_in_attempts.c.at)).where((column == value) & sign_in_attempts.c.succeeded)
-        ).scalar()
+        last_ok = None
+        if forgiven_by_success:
+            last_ok = conn.execute(
+                select(func.max(sign_in_attempts.c.at)).where((column == value) & sign_in_attempts.c.succeeded)
+            ).scalar()
         start = max(since, last_ok) if last_ok is not None else since
         return int(
             conn.execute(
@@ -124,8 +132,8 @@ def sign_in(request: Request, engine: Engine, user_name: str, password: str) -> 
     since = _now() - THROTTLE_WINDOW
     minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
     if (
-        _recent_failures(engine, sign_in_attempts.c.user_key, user_key, since) >= MAX_NAME_FAILURES
-        or _recent_failures(engine, sign_in_attempts.c.address, address, since) >= MAX_ADDRESS_FAILURES
+        _recent_failures(engine, sign_in_attempts.c.user_key, user_key, since, True) >= MAX_NAME_FAILURES
+        or _recent_failures(engine, sign_in_attempts.c.address, address, since, False) >= MAX_ADDRESS_FAILURES
     ):
         _record(engine, user_key, address, False)
         raise BiduiError(f"登录失败次数过多，已暂停登录，请 {minutes} 分钟后再试；忘记密码请联系市（州）数据管理员重设")
@@ -137,12 +145,35 @@ def sign_in(request: Request, engine: Engine, user_name: str, password: str) -> 
     _record(engine, user_key, address, True)
     request.session.clear()
     request.session.update(
-        {"user": user.user_name, "since": _now().isoformat(), CSRF_FIELD: secrets.token_urlsafe(32)},
+        {
+            "user": user.user_name,
+            "session": secrets.token_urlsafe(32),
+            "since": _now().isoformat(),
+            CSRF_FIELD: secrets.token_urlsafe(32),
+        },
     )
     return user
 
 
+def _started(request: Request) -> dt.datetime | None:
+    """When the session's user signed in (None for a session without a readable time)."""
+    since = request.session.get("since")
+    try:
+        return dt.datetime.fromisoformat(since) if isinstance(since, str) else None
+    except ValueError:
+        return None
+
+
 def sign_out(request: Request) -> None:
+    """End the session: its id recorded as signed out until it would have expired anyway."""
+    session_id = request.session.get("session")
+    if isinstance(session_id, str) and session_id:
+        now = _now()
+        lasts = dt.timedelta(hours=2 * request.app.state.settings.session_hours)
+        until = (_started(request) or now) + lasts
+        with request.app.state.engine.begin() as conn:
+            upsert(conn, signed_out_sessions, {"session_id": session_id[:64], "until": until}, update=())
+            conn.execute(delete(signed_out_sessions).where(signed_out_sessions.c.until < now))
     request.session.clear()
 
 
@@ -160,19 +191,22 @@ async def check_csrf(request: Request) -> None:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     expected = request.session.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+    # Compared as bytes: compare_digest refuses str with anything but ASCII (a TypeError, a 500).
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
         raise PageForbidden("表单已过期或来源不明（CSRF 校验未通过），请刷新页面后重试")
 
 
+def _signed_out(engine: Engine, session_id: str) -> bool:
+    with engine.connect() as conn:
+        found = conn.execute(select(signed_out_sessions.c.session_id).where(signed_out_sessions.c.session_id == session_id))
+        return found.first() is not None
+
+
 def _session_user(request: Request, engine: Engine, max_hours: float) -> User | None:
-    name, since = request.session.get("user"), request.session.get("since")
-    if not name or not since:
+    name, session_id, started = request.session.get("user"), request.session.get("session"), _started(request)
+    if not name or not isinstance(session_id, str) or not session_id or started is None:
         return None
-    try:
-        started = dt.datetime.fromisoformat(since)
-    except (TypeError, ValueError):
-        return None
-    if _now() - started > dt.timedelta(hours=2 * max_hours):
+    if _now() - started > dt.timedelta(hours=2 * max_hours) or _signed_out(engine, session_id[:64]):
         request.session.clear()
         return None
     try:

@@ -33,13 +33,14 @@ from pipelines.ledgers import (
 from pipelines.web.auth import PageForbidden, Viewer, check_csrf, roles
 from pipelines.web.pages import PAGE_SIZE, Page, region_label, region_names, render
 
-__all__ = ["LEDGER_ROLES", "MAX_UPLOAD_BYTES", "UPLOAD_ROLES", "router"]
+__all__ = ["LEDGER_ROLES", "MAX_UPLOAD_BYTES", "UPLOAD_PATH", "UPLOAD_ROLES", "router", "upload_limit"]
 
 router = APIRouter()
 
 LEDGER_ROLES = ("prefecture", "county", "auditor")
 UPLOAD_ROLES = ("prefecture", "county")  # whoever may issue ledgers imports them (auditors read)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_PATH = "/ledgers/upload"
 IMPORTS_PAGE_SIZE = 20
 UPLOAD_FIELD = "ledger"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,7 +64,11 @@ def _ledgers_page(
     for row in issued:
         row["county"] = region_label(names, row["county_code"])
         row["href"] = f"/ledgers/{row['county_code']}/{row['issue_date'].isoformat()}/download"
-    done = list_imports(engine, who.scope, IMPORTS_PAGE_SIZE, (imports - 1) * IMPORTS_PAGE_SIZE)
+    # A file's name is typed by whoever saved it: an ID number in it is masked like any free text.
+    done = [
+        {**row, "file_name": who.scope.mask_text(row["file_name"])}
+        for row in list_imports(engine, who.scope, IMPORTS_PAGE_SIZE, (imports - 1) * IMPORTS_PAGE_SIZE)
+    ]
     return render(
         request,
         "ledgers_list.html",
@@ -118,14 +123,10 @@ def download_ledger(request: Request, who: Ledgers, county_code: str, issue_date
 # --- uploading a filled ledger ----------------------------------------------------------------
 
 
-def _refuse_large_upload(request: Request) -> None:
-    """413 before the form is read, when the request says it is too large."""
-    try:
-        length = int(request.headers.get("content-length") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_UPLOAD_BYTES + 64 * 1024:  # room for the form's other fields
-        raise HTTPException(413, _too_large())
+def upload_limit() -> tuple[int, str]:
+    """The upload's body limit and what is said past it: the site refuses a larger body as it comes
+    in (pipelines.web.app.BodyLimit), before the form is read."""
+    return MAX_UPLOAD_BYTES + 64 * 1024, _too_large()  # room for the form's other fields
 
 
 def _size_text(size: int) -> str:
@@ -147,14 +148,15 @@ def _safe(text: str, limit: int) -> str:
 
 
 def _inbox_path(settings, user_name: str, uploaded_name: str) -> Path:
-    """Where an upload is kept: named by the time, the user and a cleaned stem of its name, so the
-    uploader's name never becomes a path."""
+    """Where an upload is kept: a folder of its own named by the time and the user, the file by a
+    cleaned stem of the name it was sent with (the name the import records and every clue's history
+    cites), so the uploader's name never becomes a path and no upload meets another's."""
     stem = Path(uploaded_name).stem
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    return settings.data_dir / "inbox" / "web" / f"{stamp}-{_safe(user_name, 32)}-{_safe(stem, 60)}.xlsx"
+    return settings.data_dir / "inbox" / "web" / f"{stamp}-{_safe(user_name, 32)}" / f"{_safe(stem, 60)}.xlsx"
 
 
-@router.post("/ledgers/upload", dependencies=[Depends(_refuse_large_upload), Depends(check_csrf)])
+@router.post(UPLOAD_PATH, dependencies=[Depends(check_csrf)])
 def upload_ledger(request: Request, who: Uploader, uploaded: Annotated[UploadFile | None, Depends(_uploaded)]):
     """Import a filled ledger as `bidui ledgers import` does and show its report."""
     settings = request.app.state.settings
@@ -168,14 +170,14 @@ def upload_ledger(request: Request, who: Uploader, uploaded: Annotated[UploadFil
     if len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, _too_large())
     if not name.lower().endswith(".xlsx") or not data.startswith(_ZIP_MAGIC):
-        why = f"“{name}”不是 Excel 台账文件：只能上传下发的问题台账填好后的 .xlsx 文件（不接受 .xls、.csv 或其他格式）"
+        why = f"“{who.scope.mask_text(name)}”不是 Excel 台账文件：只能上传下发的问题台账填好后的 .xlsx 文件（不接受 .xls、.csv 或其他格式）"
         return _ledgers_page(request, who, status_code=400, error=why)
     path = store.write_bytes(_inbox_path(settings, who.user.user_name, name), data)
     try:
         result = import_ledger(request.app.state.engine, settings, who.scope, path)
     except BiduiError as exc:
         # The file stays in the inbox, for the record of what was sent.
-        return _ledgers_page(request, who, status_code=400, error=f"台账“{name}”未导入：{exc}")
+        return _ledgers_page(request, who, status_code=400, error=who.scope.mask_text(f"台账“{name}”未导入：{exc}"))
     outcomes = [
         {**row, "label": OUTCOME_LABELS.get(row["outcome"], row["outcome"]), "reason": who.scope.mask_text(row["reason"])}
         for row in result["outcomes"]
@@ -185,7 +187,7 @@ def upload_ledger(request: Request, who: Uploader, uploaded: Annotated[UploadFil
         "ledgers_import.html",
         who,
         title="台账导入结果",
-        file_name=name,
+        file_name=who.scope.mask_text(name),
         imported_by=who.user.user_name,
         imported_at=None,
         figures=_figures(result["rows"], result["applied"], result["unchanged"], result["blank"], result["rejected"]),
@@ -229,7 +231,7 @@ def past_import(request: Request, who: Ledgers, import_id: int):
         "ledgers_import.html",
         who,
         title="台账导入报告",
-        file_name=done["file_name"],
+        file_name=who.scope.mask_text(done["file_name"]),
         imported_by=done["user_name"],
         imported_at=done["imported_at"],
         figures=_figures(done["rows"], done["applied"], unchanged, int(blank) if blank else None, done["rejected"]),

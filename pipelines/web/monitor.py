@@ -27,6 +27,7 @@ from pipelines.web.monitor_runs import (
     load_night_days,
     load_night_summary,
     load_releases,
+    load_running_releases,
     newest_rule_night,
     parse_day,
     report_path,
@@ -42,6 +43,8 @@ router = APIRouter(prefix="/monitor")
 Monitor = Annotated[Viewer, Depends(roles(*MONITOR_ROLES))]
 Officer = Annotated[Viewer, Depends(roles(ADMIN_ROLE))]
 _REGION = re.compile(r"[0-9]+")
+# How often the held page looks again while a release re-runs its night (a meta refresh: no script).
+RELEASE_REFRESH_SECONDS = 5
 
 
 def _answer(request: Request, who: Viewer, template: str, view: object, **context: Any) -> Response:
@@ -129,15 +132,17 @@ def report(request: Request, date: str, name: str, who: Officer) -> Response:
 
 @router.get("/held")
 def held(request: Request, who: Officer) -> Response:
-    """The rules the circuit breaker held on the newest night, and the releases made."""
+    """The rules the circuit breaker held on the newest night, and the releases made; while one is
+    re-running the night, no other release is offered and the page refreshes itself."""
     engine = request.app.state.engine
     day = newest_rule_night(engine)
     view = {
         "delivery_date": day,
         "held": load_held_rules(engine, day) if day else [],
+        "running": load_running_releases(engine, day) if day else [],
         "releases": load_releases(engine),
     }
-    return _answer(request, who, "monitor_held.html", view, title="熔断规则")
+    return _answer(request, who, "monitor_held.html", view, title="熔断规则", refresh_seconds=RELEASE_REFRESH_SECONDS)
 
 
 @router.post("/held/{date}/{rule}/release", dependencies=[Depends(check_csrf)])

@@ -15,13 +15,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, distinct, func, select, update
+from sqlalchemy import Engine, func, select, update
 
+from pipelines import store
 from pipelines.catalog import FEEDS
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings
-from pipelines.store import write_transaction
-from pipelines.store.tables import deliveries, feed_loads, links, review_queue, rule_releases, rule_runs
+from pipelines.store import lock_rows, write_transaction
+from pipelines.store.tables import deliveries, feed_loads, households, links, persons, review_queue, rule_releases, rule_runs
 from pipelines.store.upsert import upsert
 from pipelines.validate import STATUS_TEXT
 from pipelines.web.monitor_data import rule_titles
@@ -36,6 +37,7 @@ __all__ = [
     "load_night_days",
     "load_night_summary",
     "load_releases",
+    "load_running_releases",
     "newest_rule_night",
     "parse_day",
     "report_path",
@@ -96,6 +98,7 @@ class NightSummary:
     bad_rows: int = 0
     base_map: dict | None = None  # rows, persons, households, methods, source; None: nothing linked
     review_open: int = 0
+    review_night: dt.date | None = None  # the newest linked night: only its pairs are reviewed (/review)
     rules: list[dict] = field(default_factory=list)  # rule_runs rows, with title and status text
     rule_statuses: dict[str, int] = field(default_factory=dict)
     reports: list[dict] = field(default_factory=list)  # name, title, present
@@ -127,20 +130,17 @@ def _base_map(engine: Engine, settings: Settings, day: dt.date) -> dict | None:
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    night = links.c.delivery_date == day
+    # No summary file (deleted, or a night linked before it was written): the base map's persons
+    # and households seen that night, without counting or grouping millions of links for a page.
     with engine.connect() as conn:
-        rows, persons, households = conn.execute(
-            select(func.count(), func.count(distinct(links.c.person_id)), func.count(distinct(links.c.household_code))).where(
-                night
-            )
-        ).one()
-        methods = conn.execute(select(links.c.method, func.count()).where(night).group_by(links.c.method)).all()
+        persons_seen = conn.execute(select(func.count()).where(persons.c.last_seen == day)).scalar()
+        households_seen = conn.execute(select(func.count()).where(households.c.last_seen == day)).scalar()
     return {
-        "rows": int(rows),
-        "persons": int(persons),
-        "households": int(households),
-        "methods": {str(m): int(n) for m, n in methods},
-        "source": "数据库",
+        "rows": None,
+        "persons": int(persons_seen or 0),
+        "households": int(households_seen or 0),
+        "methods": {},
+        "source": "底图（未找到当晚关联摘要 link.json，记录数与关联方式未统计）",
     }
 
 
@@ -175,6 +175,7 @@ def load_night_summary(engine: Engine, settings: Settings, day: dt.date) -> Nigh
                     "status_text": RULE_STATUS_TEXT.get(row["status"], row["status"]),
                 }
             )
+    summary.review_night = _as_date(store.latest_link_date(engine))
     summary.rows = sum(int(f["rows"] or 0) for f in summary.feeds)
     summary.bad_rows = sum(int(f["bad_rows"] or 0) for f in summary.feeds)
     for run in summary.rules:
@@ -250,6 +251,23 @@ def load_releases(engine: Engine, limit: int = 30) -> list[dict]:
     ]
 
 
+def _running_releases(conn, day: dt.date, now: dt.datetime) -> list[str]:
+    """The rules of the night whose release is still running (not cut off long ago)."""
+    running = conn.execute(
+        select(rule_releases.c.rule, rule_releases.c.released_at).where(
+            (rule_releases.c.delivery_date == day) & (rule_releases.c.status == "running")
+        )
+    ).all()
+    return [rule for rule, at in running if not _abandoned(at, now)]
+
+
+def load_running_releases(engine: Engine, day: dt.date) -> list[str]:
+    """The rules of `day` whose release is re-running the night now (the held page offers no other
+    release of that night meanwhile, and refreshes itself until they end)."""
+    with engine.connect() as conn:
+        return sorted(_running_releases(conn, day, dt.datetime.now()))
+
+
 def start_release(engine: Engine, day: dt.date, rule: str, user_name: str, now: dt.datetime | None = None) -> None:
     """Record the data officer's release of a held rule ('running'); ReleaseRefused (Chinese)
     unless `day` is the newest rule night, the rule is held on it and no release of it is running."""
@@ -262,18 +280,15 @@ def start_release(engine: Engine, day: dt.date, rule: str, user_name: str, now: 
                 if newest
                 else "还没有运行过规则，没有可放行的规则"
             )
-        status = conn.execute(
-            select(rule_runs.c.status).where((rule_runs.c.delivery_date == day) & (rule_runs.c.rule == rule))
-        ).scalar()
+        # The night's rule runs locked until this release is recorded (on SQLite the write
+        # transaction holds the whole store): two releases of one night at once, a double click or
+        # two officers, are decided one after the other, and the second finds the first running.
+        night = select(rule_runs.c.rule, rule_runs.c.status).where(rule_runs.c.delivery_date == day)
+        status = dict(conn.execute(lock_rows(conn, night, rule_runs)).all()).get(rule)
         if status != "held":
             now_text = RULE_STATUS_TEXT.get(status, status) if status else "未运行"
             raise ReleaseRefused(f"规则 {rule} 在 {day} 没有被熔断暂停（当前：{now_text}），无需放行")
-        running = conn.execute(
-            select(rule_releases.c.rule, rule_releases.c.released_at).where(
-                (rule_releases.c.delivery_date == day) & (rule_releases.c.status == "running")
-            )
-        ).all()
-        busy = [r for r, at in running if not _abandoned(at, now)]
+        busy = _running_releases(conn, day, now)
         if busy:
             raise ReleaseRefused(f"{day} 正在按放行规则 {'、'.join(busy)} 重新运行线索，请等它完成后再放行其他规则")
         upsert(

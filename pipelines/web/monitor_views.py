@@ -40,10 +40,15 @@ __all__ = [
 COUNT_SERIES = (("found", "发现"), ("open", "未销号（待处理）"), ("closed", "已销号"), ("overdue", "逾期"))
 LEVEL_WORDS = {4: "市（州）", 6: "县（市）", 9: "乡镇", 12: "村"}
 BOTTOM_MARKED = 3
+PREFECTURE_WORD = "全市（州）"  # the prefecture: the region feed names counties, townships and villages only
 
 
 def region_name(names: dict[str, str], code: str) -> str:
-    """A region's name alone ('瓮安县'), or its label when the reference does not know it."""
+    """A region's name alone ('瓮安县'), or its label when the reference does not know it; the
+    prefecture, which the reference never names, is PREFECTURE_WORD (its code shown beside it as
+    every region's is)."""
+    if len(code) == 4 and code.ljust(12, "0") not in names:
+        return PREFECTURE_WORD
     return names.get(code.ljust(12, "0")) or region_label(names, code)
 
 

@@ -84,7 +84,9 @@ def decide(
             raise BiduiError("审核结论只能是“同一人”或“不是同一人”")
         stored = decide_pair(request.app.state.settings, feed, record_key, candidate_feed, candidate_key, decision, who.user)
     except BiduiError as exc:
-        return _queue_page(request, who, page, status_code=400, error=str(exc), kept=pair)
+        # Said back with the record numbers as the officer may see them (a key can be an ID number).
+        shown = {name: who.scope.mask_text(value) for name, value in pair.items()}
+        return _queue_page(request, who, page, status_code=400, error=who.scope.mask_text(str(exc)), kept=shown)
     request.session[_FLASH] = (
         f"已记录：{who.scope.mask_text(record_key)}（{feed}）与 {who.scope.mask_text(candidate_key)}（{candidate_feed}）"
         f"{DECISION_TEXT[stored['decision']]}，审核人 {stored['decided_by']}；下次关联起生效。"

@@ -33,6 +33,7 @@ from pipelines.web.pages import PAGE_SIZE, STAFF_ROLES, Page, region_label, regi
 from pipelines.web.staff_moves import FORM_ACTIONS, FORM_FIELDS, move_fields, offered
 from pipelines.web.staff_queries import (
     COUNT_CAP,
+    NAME_PREFIX_MIN,
     ClueFilters,
     evidence_person,
     load_clue_in_scope,
@@ -60,6 +61,8 @@ PERSON_LABELS = {
     "illness_kind": "大病慢病",
     "assistance_kind": "低保特困",
 }
+# The nightly run's name in clue_events (pipelines.access.users.RESERVED_NAMES): a person reads "系统".
+SYSTEM_USER = "system"
 _CLUE_ID = re.compile(r"[A-Za-z][0-9]{2}-[0-9]{6}")
 _RULE = re.compile(r"[A-Za-z][0-9]{2}")
 _REGION = re.compile(r"[0-9]{6}([0-9]{3}){0,2}")
@@ -175,6 +178,8 @@ def clue_list(
         count_cap=listing.cap if listing else COUNT_CAP,
         previous_url="/clues?" + urlencode({**kept, "page": number - 1}),
         next_url="/clues?" + urlencode({**kept, "page": number + 1}),
+        first_url="/clues" + (f"?{urlencode(kept)}" if kept else ""),
+        name_prefix_min=NAME_PREFIX_MIN,
         scope_label=region_label(names, who.region_code),
     )
 
@@ -237,7 +242,7 @@ def _event_rows(events, scope: Scope) -> list[dict]:
             "action": ACTION_LABELS.get(e["action"], e["action"]),
             "from": STATE_LABELS.get(e["from_status"], e["from_status"]) if e["from_status"] else "",
             "to": STATE_LABELS.get(e["to_status"], e["to_status"]),
-            "user_name": e["user_name"],
+            "user_name": ROLE_LABELS[SYSTEM_USER] if e["user_name"] == SYSTEM_USER else e["user_name"],
             "role": ROLE_LABELS.get(e["role"], e["role"]),
             "note": scope.mask_text(e["note"]),
             "source": SOURCE_LABELS.get(e["source"], e["source"]),
@@ -294,6 +299,7 @@ def _clue_page(request: Request, who: Viewer, clue: dict, status_code: int = 200
         dismiss_reasons=list(rule.dismiss_reasons) if rule else [],
         signer=who.user.display_name or who.user.user_name,
         today=day.isoformat(),
+        printed_at=dt.datetime.now(),
         typed=extra.pop("typed", {}),
         failed=extra.pop("failed", None),
         done=extra.pop("done", None),

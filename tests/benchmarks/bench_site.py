@@ -100,8 +100,9 @@ def find_probes(engine: sa.Engine) -> tuple[list[Probe], list[str], str]:
     with engine.connect() as conn:
         clue_with_events = conn.execute(
             sa.text(
-                "select c.clue_id from clues c where c.county_code = :county and c.status = 'filed' "
-                "and c.village_code = :village order by c.clue_id limit 1"
+                # The longest history there is: filed, else closed, else any.
+                "select clue_id from clues where county_code = :county and village_code = :village "
+                "order by case status when 'filed' then 0 when 'closed' then 1 else 2 end, clue_id limit 1"
             ),
             {"county": county, "village": village},
         ).scalar()
@@ -185,7 +186,9 @@ def running_server(url: str, data_dir: Path, workers: int):
         deadline = time.monotonic() + 120
         while True:
             if child.poll() is not None:
-                raise SystemExit(f"bidui serve stopped at start (code {child.returncode}); see {log.name}")
+                log.flush()
+                said = Path(log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
+                raise SystemExit(f"bidui serve stopped at start (code {child.returncode}):\n{said}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base}/healthz", timeout=2, trust_env=False).status_code == 200:
                     break

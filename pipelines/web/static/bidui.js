@@ -1,6 +1,7 @@
 // bidui — the little script the pages share. Charts: an element with class "chart" and
 // data-chart="ID" draws the JSON in <script type="application/json" id="ID"> with Apache ECharts
-// (vendored, /static/vendor/echarts). Forms with data-confirm ask before they are sent.
+// (vendored, /static/vendor/echarts). Forms with data-confirm ask before they are sent; a form is
+// sent once.
 (function () {
   "use strict";
   function lineChart(el, spec) {
@@ -42,5 +43,20 @@
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
+  });
+  // A form sent is not sent again by a second click while the answer comes (a release re-runs a
+  // night, an upload imports a workbook); a button with data-busy says what is under way.
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) { return; }
+      if (form.getAttribute("data-sent") === "1") { event.preventDefault(); return; }
+      form.setAttribute("data-sent", "1");
+      var button = event.submitter;
+      if (button && button.getAttribute("data-busy")) { button.textContent = button.getAttribute("data-busy"); }
+    });
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-sent]").forEach(function (form) { form.removeAttribute("data-sent"); });
   });
 })();

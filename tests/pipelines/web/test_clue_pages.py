@@ -471,3 +471,38 @@ def test_the_list_and_the_moves_on_either_database(either_client_for, site_sampl
     with engine.connect() as conn:
         assert store.verify_chain(conn).intact
     assert clue_row(engine, "R05-000001")["status"] == "closed"
+
+
+# --- as users meet them (review R2) ---------------------------------------------------------------
+
+
+def test_the_history_names_the_nightly_run_in_chinese(client_for):
+    html = client_for("taigou").get("/clues/R05-000001").text
+    events = html.split('<table class="events">')[1].split("</table>")[0]
+    found = next(row for row in events.split("<tr>") if "比对发现" in row)
+    assert ">system<" not in events and "<td>系统</td>" in found
+
+
+def test_the_printed_clue_page_carries_the_lines_people_sign_on(client_for):
+    html = client_for("xinjing").get("/clues/R05-000001").text
+    block = html.split('class="print-only signatures"')[1].split("</section>")[0]
+    for line in ("核实人（签字）", "乡镇审核人（签字）", "日期", "盖章", "打印人：xinjing用户", "仅供核实使用"):
+        assert line in block, line
+    css = client_for(None).get("/static/staff.css").text
+    screen, printed = css.split("@media print")
+    assert ".print-only { display: none" in screen.replace("\n", " ") and ".print-only { display: block" in printed
+
+
+def test_a_page_past_the_last_says_so_instead_of_finding_nothing(client_for):
+    beyond = client_for("wengan").get("/clues?status=issued&page=9")
+    assert beyond.status_code == 200 and listed(beyond.text) == []
+    said = main_of(beyond.text)
+    assert "没有符合条件的线索" not in said
+    assert "第 9 页没有线索：共 4 条，只有 1 页" in said and 'href="/clues?status=issued"' in said
+
+
+def test_a_one_character_search_that_finds_nothing_says_how_names_are_found(client_for):
+    surname = client_for("wengan").get("/clues?q=张")
+    assert listed(surname.text) == [] and "至少输入姓名的前两个字" in main_of(surname.text)
+    whole = client_for("wengan").get("/clues?q=张三")
+    assert listed(whole.text) == ["R05-000001"] and "至少输入姓名的前两个字" not in main_of(whole.text)

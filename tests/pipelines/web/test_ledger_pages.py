@@ -143,8 +143,9 @@ def test_a_filled_ledger_uploaded_by_the_county_is_imported_and_reported(client_
     assert _status(site_settings, "R05-000002") == "issued"
     [done] = _imports(site_settings)
     assert (done["user_name"], done["applied"], done["rejected"]) == ("wengan", 1, 1)
-    kept = Path(site_settings.data_dir / "inbox" / "web" / done["file_name"])
-    assert kept.read_bytes() == filled and kept.name.endswith("-wengan-瓮安县台账（已填）.xlsx")
+    # Kept in a folder of its own named by the site (time, user), under the name it was sent with.
+    [kept] = (site_settings.data_dir / "inbox" / "web").glob("*/*.xlsx")
+    assert kept.read_bytes() == filled and kept.parent.name.endswith("-wengan") and kept.name == done["file_name"]
     assert f'href="/ledgers/imports/{done["import_id"]}"' in response.text
 
 
@@ -175,8 +176,8 @@ def test_a_file_that_is_not_a_ledger_is_refused_in_chinese(client_for, site_sett
     assert other.status_code == 400 and "台账“其他表格.xlsx”未导入" in other.text
     assert _imports(site_settings) == [] and _status(site_settings, "R05-000001") == "issued"
     # Kept for the record of what was sent, the .xlsx only.
-    [kept] = (site_settings.data_dir / "inbox" / "web").iterdir()
-    assert kept.name.endswith("-wengan-其他表格.xlsx")
+    [kept] = (site_settings.data_dir / "inbox" / "web").glob("*/*")
+    assert kept.name == "其他表格.xlsx" and kept.parent.name.endswith("-wengan")
 
 
 def test_an_upload_without_the_csrf_token_or_by_an_auditor_is_refused(client_for, site_settings, ledger):
@@ -193,3 +194,90 @@ def test_a_file_over_the_size_limit_is_refused_in_chinese(client_for, site_setti
         response = _upload(client, "台账.xlsx", b"PK\x03\x04" + b"0" * size)
         assert response.status_code == 413 and "文件超过 9.77 KB 的上限，未导入" in response.text
     assert _imports(site_settings) == []
+
+
+def test_an_upload_sent_without_its_length_is_cut_off_at_the_limit_not_read_whole(site_settings, monkeypatch):
+    import asyncio
+
+    from pipelines.web import create_app
+
+    monkeypatch.setattr(ledger_pages, "MAX_UPLOAD_BYTES", 10_000)
+    app = create_app(site_settings)
+    chunk, chunks = b"0" * 65_536, 200  # 13 MB streamed (chunked: no Content-Length), nobody signed in
+    head = b'--b\r\nContent-Disposition: form-data; name="ledger"; filename="a.xlsx"\r\n\r\nPK\x03\x04'
+    pulled, sent = [0], []
+
+    async def receive():
+        pulled[0] += 1
+        if pulled[0] == 1:
+            return {"type": "http.request", "body": head, "more_body": True}
+        last = pulled[0] > chunks
+        return {"type": "http.request", "body": b"\r\n--b--\r\n" if last else chunk, "more_body": not last}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/ledgers/upload",
+        "raw_path": b"/ledgers/upload",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"bidui.test"), (b"content-type", b"multipart/form-data; boundary=b")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("bidui.test", 80),
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))
+    [start] = [m for m in sent if m["type"] == "http.response.start"]
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body").decode()
+    assert start["status"] == 413 and "文件超过 9.77 KB 的上限" in body
+    assert pulled[0] * len(chunk) < 10_000 + 64 * 1024 + 2 * len(chunk)  # read no further than the limit
+
+
+def test_an_import_number_that_is_not_one_is_refused_in_chinese(client_for, ledger):
+    response = client_for("wengan").get("/ledgers/imports/abc")
+    assert response.status_code == 400 and "导入记录编号" in response.text and "import_id" not in response.text
+
+
+def test_an_id_number_in_an_uploaded_files_name_is_masked_for_a_user_who_sees_masked_ids(
+    client_for, site_settings, site_sample, ledger
+):
+    from pipelines.access import add_user
+
+    add_user(store.connect(site_settings), "wengan-masked", site_sample.SITE_PASSWORD, "county", "522725", full_ids=False)
+    _upload(client_for("wengan"), "张三 522725199001011234 的台账.xlsx", _fill(ledger, {"R05-000001": VERIFIED}))
+    [done] = _imports(site_settings)
+    masked = client_for("wengan-masked")
+    for path in ("/ledgers", f"/ledgers/imports/{done['import_id']}"):
+        page = masked.get(path)
+        assert page.status_code == 200 and "张三" in page.text, path
+        assert "522725199001011234" not in page.text and "522725********1234" in page.text, path
+
+
+def test_an_upload_is_recorded_and_cited_under_the_name_it_was_sent_with(client_for, site_settings, ledger):
+    client = client_for("wengan")
+    _upload(client, "瓮安县台账（已填）.xlsx", _fill(ledger, {"R05-000001": VERIFIED}))
+    [done] = _imports(site_settings)
+    assert done["file_name"] == "瓮安县台账（已填）.xlsx"
+    assert "<td>瓮安县台账（已填）.xlsx</td>" in client.get("/ledgers").text
+    assert "<dd>瓮安县台账（已填）.xlsx</dd>" in client.get(f"/ledgers/imports/{done['import_id']}").text
+    history = client.get("/clues/R05-000001").text.split('<table class="events">')[1]
+    assert "台账 瓮安县台账（已填）.xlsx「" in history and "-wengan-" not in history
+
+
+def test_the_pages_speak_to_county_staff_without_command_lines(client_for, ledger):
+    for path in ("/ledgers", "/login"):
+        main = client_for("wengan" if path == "/ledgers" else None).get(path).text.split("<main>")[1].split("</main>")[0]
+        assert "<code>" not in main and "bidui" not in main, path
+
+
+def test_a_damaged_workbook_is_refused_in_chinese_only(client_for, site_settings, ledger):
+    response = _upload(client_for("wengan"), "台账.xlsx", b"PK\x03\x04" + b"\x00" * 200)
+    error = re.search(r'<p class="error" role="alert">(.*?)</p>', response.text).group(1)
+    assert response.status_code == 400 and "无法打开" in error
+    assert not re.search("[A-Za-z]{3,}", error.replace(".xlsx", "").replace("Excel", "")), error  # no zipfile words

@@ -346,13 +346,11 @@ def test_the_night_page_sums_up_loads_linkage_review_and_rules(client_for, site_
     assert data["day"] == "2026-11-20"
     assert {f["feed"]: f["status"] for f in data["feeds"]} == {"hukou": "loaded", "school_enrolment": "rejected"}
     assert data["rows"] == 2010 and data["bad_rows"] == 13
-    assert data["base_map"] == {
-        "rows": 3,
-        "persons": 2,
-        "households": 2,
-        "methods": {"id_exact": 2, "singleton": 1},
-        "source": "数据库",
-    }
+    # Without the link stage's summary the page counts the base map's persons and households seen
+    # that night (the sample's six persons, no households), never millions of links.
+    assert data["base_map"]["rows"] is None and data["base_map"]["methods"] == {}
+    assert (data["base_map"]["persons"], data["base_map"]["households"]) == (6, 0)
+    assert "link.json" in data["base_map"]["source"]
     assert data["review_open"] == 1
     assert {r["rule"]: r["status"] for r in data["rules"]} == {"R05": "ran", "R06": "ran", "R13": "ran"}
     assert data["rule_statuses"] == {"ran": 3}
@@ -518,3 +516,122 @@ def test_a_release_whose_run_fails_is_recorded_as_failed_in_chinese(client_for, 
     page = client.get("/monitor/held")
     assert "失败" in page.text and "当晚的户籍数据不可读" in page.text
     assert 'action="/monitor/held/2026-11-20/R05/release"' in page.text  # still held: it can be tried again
+
+
+@pytest.mark.parametrize("rules", [("R05", "R05"), ("R05", "R06")], ids=["a double click", "two rules of one night"])
+def test_two_releases_of_a_night_at_once_start_one_run(site_settings_any, race, rules):
+    from pipelines.web import monitor_runs
+
+    for rule in set(rules):
+        hold(site_settings_any, rule)
+    engine = store.connect(site_settings_any)
+    outcomes = race(
+        monitor_runs,
+        "_running_releases",
+        [lambda rule=rule: monitor_runs.start_release(engine, NEWEST, rule, "officer") for rule in rules],
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "ReleaseRefused"]
+    assert "正在按放行规则" in str(next(o for o in outcomes if o is not None))
+    assert [r["status"] for r in releases(site_settings_any)] == ["running"]
+
+
+# --- as users meet them (review R2) ---------------------------------------------------------------
+
+
+def count_cells(html: str, code: str) -> dict[str, str]:
+    """The count cells of a region's row in a page's table, by their column heads."""
+    table = next(t for t in html.split("<table")[1:] if f"（{code}）" in t)
+    heads = re.findall(r'<th class="num">([^<]+)</th>', table.split("</thead>")[0])
+    row = next(r for r in table.split("<tr")[1:] if f"（{code}）" in r)
+    return dict(zip(heads, re.findall(r'<td class="num[^"]*">([^<]*)</td>', row), strict=False))
+
+
+def test_the_count_tables_add_up_with_the_clues_cleared_by_data_and_say_when_moves_count(client_for, site_settings):
+    engine = store.connect(site_settings)
+    with engine.begin() as conn:
+        conn.execute(update(clues).where(clues.c.clue_id == "R06-000001").values(status="cleared_by_data"))
+    write_night_counts(engine, NEWEST)
+    client = client_for("wengan")
+    for path in ("/monitor", f"/monitor/regions/{WENGAN}", "/monitor/closure"):
+        page = client.get(path).text
+        cells = count_cells(page, XINJING)
+        # 发现 4 = 未销号 3 + 已销号 0 + 数据已消除 1: the row adds up on the page itself.
+        assert (cells["发现"], cells["未销号（待处理）"], cells["已销号"], cells.get("数据已消除")) == ("4", "3", "0", "1"), path
+        assert "下一晚比对后计入" in page, path
+
+
+def test_a_release_under_way_is_shown_with_no_second_release_button_and_the_page_refreshes_itself(client_for, site_settings):
+    hold(site_settings, "R05")
+    hold(site_settings, "R06")
+    with store.connect(site_settings).begin() as conn:
+        conn.execute(
+            insert(rule_releases).values(
+                delivery_date=NEWEST, rule="R05", released_by="officer", released_at=dt.datetime.now(), status="running"
+            )
+        )
+    client = client_for("officer")
+    page = client.get("/monitor/held").text
+    held = page.split("最新一晚被熔断暂停的规则")[1].split("放行记录")[0]
+    r05 = held.split("<td>R05 ")[1].split("</tr>")[0]
+    assert "/R05/release" not in held and "正在放行" in r05  # not a button that only answers 409
+    assert "/R06/release" not in held and "放行完成后" in held  # one release of a night at a time
+    assert '<meta http-equiv="refresh"' in page and "自动刷新" in page
+    with store.connect(site_settings).begin() as conn:
+        conn.execute(update(rule_releases).values(status="done", message="已重新运行"))
+    done = client.get("/monitor/held").text
+    assert '<meta http-equiv="refresh"' not in done and 'action="/monitor/held/2026-11-20/R06/release"' in done
+
+
+def test_a_rule_held_by_the_night_is_explained_on_the_site_without_a_command_line(
+    client_for, site_settings, site_sample, monkeypatch
+):
+    from pipelines.clues import run_clue_night
+
+    flood = [
+        ("R05", f"PM-9{i:03d}", site_sample.TAIGOU, "教育", f"P9{i:08d}", f"新增{i}", f"52272520100101{i:04d}") for i in range(60)
+    ]
+    rules_fire(monkeypatch, site_sample, extra=flood)
+    assert run_clue_night(site_settings, NEWEST).held == ["R05"]
+    add_night_records(site_settings)
+    client = client_for("officer")
+    for path in ("/monitor/held", "/monitor/night"):
+        page = client.get(path).text
+        main = page.split("<main>")[1].split("</main>")[0]
+        assert "今晚命中 63 条" in main and "bidui" not in main and "--release" not in main, path
+
+
+def test_an_older_nights_review_pairs_are_not_linked_to_the_queue_of_the_newest(client_for, site_settings):
+    add_night_records(site_settings)
+    older = dt.date(2026, 11, 19)
+    with store.connect(site_settings).begin() as conn:
+        conn.execute(
+            insert(deliveries).values(
+                delivery_date=older, source_dir="/drop/2026-11-19", ingested_at=dt.datetime(2026, 11, 20, 1)
+            )
+        )
+        conn.execute(
+            insert(review_queue).values(
+                delivery_date=older,
+                feed="hukou",
+                record_key="H9",
+                candidate_feed="hukou",
+                candidate_key="H8",
+                probability=0.5,
+                status="open",
+            )
+        )
+    client = client_for("officer")
+    page = client.get("/monitor/night?date=2026-11-19").text
+    summary = page.split("<dt>候选配对审核</dt>")[1].split("</dd>")[0]
+    assert "1 对" in summary and 'href="/review"' not in summary and "2026-11-20" in summary
+    newest = client.get("/monitor/night?date=2026-11-20").text.split("<dt>候选配对审核</dt>")[1].split("</dd>")[0]
+    assert 'href="/review"' in newest
+
+
+def test_region_headings_read_as_chinese_without_doubled_codes_or_brackets(client_for):
+    officer = client_for("officer")
+    for path in ("/monitor", "/monitor/closure", "/monitor/regions/5227"):
+        main = officer.get(path).text.split("<main>")[1]
+        assert "5227（5227）" not in main and "全市（州）（5227）" in main, path
+    county = client_for("wengan").get(f"/monitor/regions/{WENGAN}").text
+    assert "（县（市））" not in county and "<h2>瓮安县 最近一晚（2026-11-20）</h2>" in county

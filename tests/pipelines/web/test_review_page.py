@@ -125,3 +125,14 @@ def test_the_queue_is_paged_and_a_record_missing_from_the_snapshot_is_said_so(cl
 def test_without_a_linked_night_the_queue_is_empty(client_for):
     response = client_for("officer").get("/review")
     assert response.status_code == 200 and "还没有关联过任何一晚的数据" in response.text
+
+
+def test_a_refused_decision_shows_the_record_numbers_as_the_officer_may_see_them(client_for, queue, site_sample):
+    from pipelines.access import add_user
+
+    add_user(store.connect(queue), "officer-masked", site_sample.SITE_PASSWORD, "prefecture", "5227", full_ids=False)
+    client = client_for("officer-masked")
+    # A record numbered by its person's ID number, as some departments deliver them.
+    refused = _decide(client, "same", ("hukou", "522725199001011234", "medical_insurance", "MI-0201"))
+    assert refused.status_code == 400 and "没有找到记录" in refused.text
+    assert "522725199001011234" not in refused.text and "522725********1234" in refused.text

@@ -156,3 +156,21 @@ def test_every_response_forbids_other_hosts_by_content_security_policy(clients):
     policy = response.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "script-src 'self'" in policy
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_page_of_an_unexpected_error_is_chinese_and_kept_from_caches_and_frames(site_settings, site_sample, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from pipelines.web import create_app, staff
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(staff, "load_clue_list", broken)
+    client = TestClient(create_app(site_settings), base_url="http://bidui.test", raise_server_exceptions=False)
+    assert site_sample.sign_in(client, "wengan").status_code == 303
+    response = client.get("/clues")
+    assert response.status_code == 500 and "系统出错" in response.text and "went away" not in response.text
+    assert response.headers.get("cache-control") == "no-store"  # it names the signed-in user
+    assert "script-src 'self'" in response.headers.get("content-security-policy", "")
+    assert response.headers.get("x-frame-options") == "DENY"

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DATE ?= 2026-11-20
 export BIDUI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install browser demo serve test test-fast bench lint clean
+.PHONY: install browser demo serve test test-fast bench lint clean vendor-echarts
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -43,6 +43,17 @@ demo: install
 SERVE_PORT ?= 8000
 serve: install
 	$(BIDUI) serve --port $(SERVE_PORT)
+
+# Apache ECharts is vendored (the site loads nothing from another host): fetch the pinned npm
+# release again and check it is byte for byte the file committed (pipelines/web/static/vendor/echarts/VENDORED.md).
+ECHARTS_VERSION := 6.1.0
+ECHARTS_SHA256 := 61f13280aba3161f77fc801bf5f9c786f55f10432153a0683fc5cc0700b013d5
+ECHARTS_DIR := pipelines/web/static/vendor/echarts
+vendor-echarts:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack -q echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz && \
+	  echo "$(ECHARTS_SHA256)  package/dist/echarts.common.min.js" | sha256sum -c --quiet - && \
+	  cp package/dist/echarts.common.min.js package/LICENSE package/NOTICE $(CURDIR)/$(ECHARTS_DIR)/ && \
+	  rm -rf $$tmp && echo "ECharts $(ECHARTS_VERSION) 已更新到 $(ECHARTS_DIR)（sha256 一致）"
 
 # Compiled bytecode is kept under the venv, outside the source tree: with PYTHONDONTWRITEBYTECODE
 # set and no cache, every xdist worker compiles pandas, Great Expectations and recordlinkage anew.

@@ -14,6 +14,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipelines.cli import bulletin, quality, remind, sample
 from pipelines.cli.audit import audit_app
 from pipelines.cli.clues import clue_app
 from pipelines.cli.common import (
@@ -58,6 +59,8 @@ app.add_typer(ledgers_app, name="ledgers")
 app.add_typer(night_app, name="night")
 app.add_typer(audit_app, name="audit")
 app.command("serve")(serve)
+for _documents in (bulletin, quality, sample, remind):
+    _documents.register(app)
 STATE: dict[str, Settings] = {}
 REVIEWER = typer.Option(None, "--user", help="审核人用户名：须为市（州）数据管理员（prefecture）账号")
 

@@ -60,7 +60,7 @@ from pipelines.store.snapshots import (
 )
 from pipelines.store.transactions import lock_rows, write_transaction
 from pipelines.store.workbooks import SheetCells, WorkbookUnreadable, read_sheets
-from pipelines.store.xlsx import write_excel_table
+from pipelines.store.xlsx import ExcelSheet, write_excel_table, write_excel_tables
 
 __all__ = [
     "HOUSEHOLD_COLUMNS",
@@ -69,6 +69,7 @@ __all__ = [
     "REVIEW_COLUMNS",
     "BrokenLink",
     "ChainCheck",
+    "ExcelSheet",
     "SheetCells",
     "WorkbookUnreadable",
     "append_events",
@@ -120,6 +121,7 @@ __all__ = [
     "write_bytes",
     "write_excel_csv",
     "write_excel_table",
+    "write_excel_tables",
     "write_feed_load",
     "write_findings",
     "write_json",

@@ -92,7 +92,7 @@ def _secret(settings: Settings) -> str:
 
 def create_app(settings: Settings) -> FastAPI:
     """The site on the store `settings` name (schema migrated on start, as every command does)."""
-    from pipelines.web import ledgers, monitor, review, staff
+    from pipelines.web import bulletins, ledgers, monitor, quality, review, samples, staff
 
     app = FastAPI(title="bidui 比对", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -114,7 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     _add_error_pages(app)
     _add_sign_in(app)
-    for module in (monitor, staff, ledgers, review):
+    for module in (monitor, staff, ledgers, review, bulletins, quality, samples):
         app.include_router(module.router)
     return app
 

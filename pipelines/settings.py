@@ -36,6 +36,9 @@ class Settings:
     web_secret: str | None = None
     session_hours: float = 8.0
     secure_cookies: bool = False
+    # The monthly bulletin's indicator weights (BIDUI_BULLETIN_CONFIG, a TOML file); None uses the
+    # packaged pipelines/documents/bulletin.toml.
+    bulletin_config: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -71,6 +74,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         web_secret=env.get("BIDUI_SECRET_KEY") or None,
         session_hours=float(env.get("BIDUI_SESSION_HOURS", 8.0)),
         secure_cookies=env.get("BIDUI_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+        bulletin_config=Path(env["BIDUI_BULLETIN_CONFIG"]) if env.get("BIDUI_BULLETIN_CONFIG") else None,
     )
     values.update(overrides)
     settings = Settings(**values)

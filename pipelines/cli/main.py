@@ -14,8 +14,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines.cli import bulletin, quality, remind, sample
 from pipelines.cli.audit import audit_app
+from pipelines.cli.bulletin import register as register_bulletin
 from pipelines.cli.clues import clue_app
 from pipelines.cli.common import (
     ADMIN_USER,
@@ -31,6 +31,9 @@ from pipelines.cli.common import (
 from pipelines.cli.common import friendly_errors as _friendly_errors
 from pipelines.cli.ledgers import ledgers_app
 from pipelines.cli.night import night_app
+from pipelines.cli.quality import register as register_quality
+from pipelines.cli.remind import register as register_remind
+from pipelines.cli.sample import register as register_sample
 from pipelines.cli.serve import serve
 from pipelines.cli.text import install as _install_chinese_text
 from pipelines.cli.users import user_app
@@ -59,8 +62,8 @@ app.add_typer(ledgers_app, name="ledgers")
 app.add_typer(night_app, name="night")
 app.add_typer(audit_app, name="audit")
 app.command("serve")(serve)
-for _documents in (bulletin, quality, sample, remind):
-    _documents.register(app)
+for _register in (register_bulletin, register_quality, register_sample, register_remind):
+    _register(app)
 STATE: dict[str, Settings] = {}
 REVIEWER = typer.Option(None, "--user", help="审核人用户名：须为市（州）数据管理员（prefecture）账号")
 

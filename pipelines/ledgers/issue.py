@@ -206,9 +206,14 @@ def _issue_county(
             rows = []
             for clue in ledger:
                 values = ledger_values(clue, rules_by_code.get(clue["rule"]), regions, people, masked)
-                values.update(_township=(clue["village_code"] or "")[:9], _village=clue["village_code"] or "", _rule=clue["rule"])
+                values.update(
+                    _township=(clue["village_code"] or "")[:9],
+                    _village=clue["village_code"] or "",
+                    _rule=clue["rule"],
+                    _status=clue["status"],
+                )
                 rows.append(values)
-            write_issued_rows(conn, county, issue_date, [{**v, "_status": c["status"]} for v, c in zip(rows, ledger)])
+            write_issued_rows(conn, county, issue_date, rows)
             issued = {
                 "county_code": county,
                 "issue_date": issue_date,

@@ -2,6 +2,11 @@
 columns protected and grey, fill-in columns unlocked and yellow, frozen header, filters,
 drop-downs for 核实结果 and (per rule, from a hidden sheet) 不属实原因, date checks on the dates.
 
+An overdue clue (open, 整改期限 before the issue date: a sent-back clue carried again keeps its
+deadline) is marked by format alone, so the contract's columns and values stay as they are: its
+locked cells are red, and its 整改期限 cell shows the date followed by 已逾期 (a number format; the
+cell still holds the date the import reads).
+
 Protection has no password: it keeps hands off the locked columns, it is not a security control
 (the import compares the locked columns with the store anyway).
 """
@@ -16,12 +21,17 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from pipelines.clues import is_overdue
+
 __all__ = [
     "DATE_COLUMNS",
     "FILL_IN_COLUMNS",
     "FILL_IN_FIELDS",
     "LEDGER_COLUMNS",
     "LOCKED_COLUMNS",
+    "OVERDUE_FILL",
+    "OVERDUE_LABEL",
+    "row_is_overdue",
     "sheet_names",
     "write_ledger_workbook",
 ]
@@ -80,6 +90,9 @@ _WIDTHS = {
     "签字人": 7,
 }
 _DATE_WIDTH = 10.5
+_OVERDUE_DEADLINE_WIDTH = 17  # "2026-12-05 已逾期"; a date that does not fit would show as ####
+OVERDUE_FILL = "#F8CBAD"
+OVERDUE_LABEL = "已逾期"
 _LINE_HEIGHT = 14  # points per wrapped line of 10-point text, CJK fonts included
 _SIGNATURE_HEIGHT = 48  # points: room to sign by hand, and for the seal beside 填报单位
 _SIGNATURES = [("填报单位（盖章）：", "核实人签字："), ("乡镇负责人签字：", "日期：        年    月    日")]
@@ -113,6 +126,18 @@ def _formats(book: xlsxwriter.Workbook) -> dict:
         "locked": book.add_format(locked),
         "serial": book.add_format({**locked, "align": "center"}),
         "locked_date": book.add_format({**locked, "num_format": "yyyy-mm-dd"}),
+        "overdue": book.add_format({**locked, "bg_color": OVERDUE_FILL}),
+        "overdue_serial": book.add_format({**locked, "bg_color": OVERDUE_FILL, "align": "center"}),
+        "overdue_date": book.add_format({**locked, "bg_color": OVERDUE_FILL, "num_format": "yyyy-mm-dd"}),
+        "overdue_deadline": book.add_format(
+            {
+                **locked,
+                "bg_color": OVERDUE_FILL,
+                "num_format": f'yyyy-mm-dd" {OVERDUE_LABEL}"',
+                "bold": True,
+                "font_color": "#C00000",
+            }
+        ),
         "fill": book.add_format(fill),
         "fill_date": book.add_format({**fill, "num_format": "yyyy-mm-dd"}),
         "title": book.add_format({**plain, "bold": True, "font_size": 14, "align": "center"}),
@@ -153,7 +178,7 @@ def _print_setup(sheet, title_rows: int | None, header_text: str) -> None:
     sheet.set_footer("&C第 &P 页，共 &N 页")
 
 
-def _write_guide(book, formats, county: str, issue_date: dt.date, counts: dict[str, int], masked: bool) -> None:
+def _write_guide(book, formats, county: str, issue_date: dt.date, counts: dict[str, int], masked: bool, overdue: int = 0) -> None:
     sheet = book.add_worksheet(GUIDE_SHEET)
     width = 110
     sheet.set_column(0, 0, width, formats["text"])
@@ -169,6 +194,11 @@ def _write_guide(book, formats, county: str, issue_date: dt.date, counts: dict[s
         "填好后交回县级，由县级用户导入（bidui ledgers import）。请勿增删列、改动线索编号或工作表表头。",
         "身份证号已脱敏显示。" if masked else "本台账含完整身份证号，请妥善保管，不得外传。",
     ]
+    if overdue:
+        lines.insert(
+            2,
+            f"其中 {overdue} 条已超过整改期限仍未销号（已逾期）：整行标红，整改期限后注明“{OVERDUE_LABEL}”，请优先核实整改。",
+        )
     for row, line in enumerate(lines):
         sheet.write_string(row, 0, line, formats["guide_title"] if row == 0 else formats["text"])
         sheet.set_row(row, 24 if row == 0 else _height(_lines(line, width)) + 4)
@@ -203,12 +233,22 @@ def _write_lists(book, rules_by_code: dict, used: list[str], mark: str | None) -
     sheet.protect()
 
 
-def _write_township(book, formats, sheet_name: str, title: str, rows: list[dict], reason_lists: dict[str, str]) -> None:
+def row_is_overdue(values: dict, issue_date: dt.date) -> bool:
+    """Whether a ledger row's clue (its status in `_status`) is open and past 整改期限 on the issue date."""
+    return is_overdue(values.get("_status") or "", values.get("整改期限"), issue_date)
+
+
+def _write_township(
+    book, formats, sheet_name: str, title: str, rows: list[dict], reason_lists: dict[str, str], issue_date: dt.date
+) -> None:
     """One township's sheet: title rows, the header (序号 + the contract's columns), one row per
-    clue, then the block the township fills in, signs and seals on paper."""
+    clue (overdue ones in red), then the block the township fills in, signs and seals on paper."""
     sheet = book.add_worksheet(sheet_name)
     columns = [SERIAL, *LEDGER_COLUMNS]
+    late = [row_is_overdue(values, issue_date) for values in rows]
     widths = [_WIDTHS.get(c, _DATE_WIDTH if c in DATE_COLUMNS else 12) for c in columns]
+    if any(late):
+        widths[columns.index("整改期限")] = _OVERDUE_DEADLINE_WIDTH
     last_col = len(columns) - 1
     for col, column in enumerate(columns):
         # Whole fill-in columns are unlocked, so a row the county adds below is editable too.
@@ -223,18 +263,25 @@ def _write_township(book, formats, sheet_name: str, title: str, rows: list[dict]
         0,
         1,
         last_col,
-        f"共 {len(rows)} 条线索。灰色列为系统下发内容，请勿修改；黄色列由核实、整改、签字人员填写。",
+        f"共 {len(rows)} 条线索"
+        + (f"，其中已逾期 {sum(late)} 条（红色行）" if any(late) else "")
+        + "。灰色列为系统下发内容，请勿修改；黄色列由核实、整改、签字人员填写。",
         formats["subtitle"],
     )
-    for n, values in enumerate(rows, start=1):
+    for n, (values, overdue) in enumerate(zip(rows, late), start=1):
         r = HEADER_ROW + n
-        sheet.write_number(r, 0, n, formats["serial"])
+        sheet.write_number(r, 0, n, formats["overdue_serial" if overdue else "serial"])
         lines = 1
         for col, column in enumerate(LEDGER_COLUMNS, start=1):
             fill = column in FILL_IN_FIELDS
             value = values[column]
-            date_format = formats["fill_date" if fill else "locked_date"]
-            text_format = formats["fill" if fill else "locked"]
+            if fill:
+                date_format, text_format = formats["fill_date"], formats["fill"]
+            elif overdue:
+                date_format = formats["overdue_deadline" if column == "整改期限" else "overdue_date"]
+                text_format = formats["overdue"]
+            else:
+                date_format, text_format = formats["locked_date"], formats["locked"]
             if value in (None, ""):
                 sheet.write_blank(r, col, None, date_format if column in DATE_COLUMNS else text_format)
             elif column in DATE_COLUMNS:
@@ -343,7 +390,8 @@ def write_ledger_workbook(
     masked: bool,
     mark: str | None = None,
 ) -> list[str]:
-    """Write a county's ledger to `path`. `rows`: ledger_values plus _township, _village, _rule;
+    """Write a county's ledger to `path`. `rows`: ledger_values plus _township, _village, _rule and
+    _status (the clue's status: an open one past its 整改期限 on `issue_date` is marked overdue);
     `townships`: township code → name; `mark`: the issue's mark (reading.ledger_mark). Returns the
     township sheet names in order."""
     by_township: dict[str, list[dict]] = {}
@@ -353,12 +401,13 @@ def write_ledger_workbook(
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
     try:
         formats = _formats(book)
-        _write_guide(book, formats, county, issue_date, {names[c]: len(v) for c, v in by_township.items()}, masked)
+        overdue = sum(row_is_overdue(v, issue_date) for v in rows)
+        _write_guide(book, formats, county, issue_date, {names[c]: len(v) for c, v in by_township.items()}, masked, overdue)
         used = sorted({v["_rule"] for v in rows})
         reason_lists = _reason_sources(rules_by_code, used)
         for code, township_rows in by_township.items():
             title = f"{county} {townships.get(code) or code} 问题线索核实台账（下发日期 {issue_date.isoformat()}）"
-            _write_township(book, formats, names[code], title, township_rows, reason_lists)
+            _write_township(book, formats, names[code], title, township_rows, reason_lists, issue_date)
         _write_lists(book, rules_by_code, used, mark)
     finally:
         book.close()

@@ -23,9 +23,12 @@ from pipelines.catalog.feeds import FEEDS, FeedSpec
 
 __all__ = [
     "PERSON_ATTRIBUTES",
+    "bulletin_ranks",
+    "bulletins",
     "clue_chain",
     "clue_events",
     "clues",
+    "cross_check_samples",
     "deliveries",
     "feed_loads",
     "feed_table",
@@ -43,6 +46,8 @@ __all__ = [
     "night_undos",
     "nights",
     "persons",
+    "quality_report_values",
+    "quality_reports",
     "region_reference",
     "review_decisions",
     "review_queue",
@@ -478,3 +483,96 @@ rule_releases = Table(
     Column("status", String(10), nullable=False),  # running | done | failed
     Column("message", Text),
 )
+
+
+# --- the monthly bulletin (月通报, migration 0010) -----------------------------------------------
+
+# One row per month a bulletin was made: the month's last night it read, who made it, the weights it
+# ranked by (JSON), and where its files are (a directory and the JSON list of the file names).
+bulletins = Table(
+    "bulletins",
+    metadata,
+    Column("month", String(7), primary_key=True),  # 'YYYY-MM'
+    Column("last_night", Date, nullable=False),
+    Column("made_at", DateTime, nullable=False),
+    Column("made_by", String(64), nullable=False),
+    Column("weights", Text, nullable=False),
+    Column("out_dir", Text, nullable=False),
+    Column("files", Text, nullable=False),
+)
+
+# Each county's figures, score and rank in a month's bulletin: a later bulletin counts consecutive
+# bottom placements from these (pipelines.documents.bulletin).
+bulletin_ranks = Table(
+    "bulletin_ranks",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("county_code", String(6), primary_key=True),
+    Column("registered", Integer, nullable=False),
+    Column("found", Integer, nullable=False),
+    Column("open", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("overdue", Integer, nullable=False),
+    Column("reopened", Integer, nullable=False),
+    Column("issued", Integer, nullable=False),
+    Column("returned", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("bottom", Boolean, nullable=False),
+    Column("consecutive", Integer, nullable=False),
+)
+
+
+# --- the pre-audit data-quality report (数据质量报告, migration 0011) ---------------------------
+
+# One report per night it was made for (re-making it replaces it); the files as written.
+quality_reports = Table(
+    "quality_reports",
+    metadata,
+    Column("report_night", Date, primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("compared_with", Date),  # the earlier report's night the changes are counted against
+    Column("made_by", Text, nullable=False),
+    Column("made_at", DateTime, nullable=False),
+    Column("html", Text),
+    Column("pdf", Text),
+    Column("xlsx", Text),
+)
+
+# Each indicator's value per county ('*' the prefecture, '?' rows no county could be found for),
+# kept so a later report can say what changed since.
+quality_report_values = Table(
+    "quality_report_values",
+    metadata,
+    Column("report_night", Date, primary_key=True),
+    Column("region_code", String(12), primary_key=True),
+    Column("indicator", String(40), primary_key=True),
+    Column("value", Float),
+)
+
+
+# --- the cross-check sample (交叉检查抽样, migration 0012) -----------------------------------------
+
+# One row per sample drawn (pipelines.documents.sample): the same county, year, seed and data date
+# always draw the same sample, so those are its natural key and re-running replaces the row. `drawn`
+# is the JSON of the villages, households (ID numbers in full; masked when shown), rules applied
+# and fall-backs taken.
+cross_check_samples = Table(
+    "cross_check_samples",
+    metadata,
+    Column("sample_id", Integer, primary_key=True, autoincrement=True),
+    Column("county_code", String(6), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("data_date", Date, nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("file", Text),
+    Column("villages", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("drawn", Text, nullable=False),
+    UniqueConstraint("county_code", "year", "seed", "data_date", name="uq_cross_check_samples_draw"),
+    Index("ix_cross_check_samples_county", "county_code", "sample_id"),
+)
+# The general households (一般农户) of the sampled villages are read by village from the base map.
+Index("ix_households_village", households.c.village_code)

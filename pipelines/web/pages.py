@@ -87,8 +87,12 @@ def navigation(who: Viewer) -> list[NavItem]:
     items.append(NavItem("/clues", "问题线索"))
     if who.role in ("prefecture", "county", "auditor"):
         items.append(NavItem("/ledgers", "问题台账"))
+        items.append(NavItem("/bulletins", "月通报"))
+        items.append(NavItem("/samples", "交叉检查抽样"))
     if who.role == ADMIN_ROLE:
         items += [NavItem("/monitor/night", "当晚比对"), NavItem("/monitor/held", "熔断规则"), NavItem("/review", "候选配对审核")]
+    if who.role in ("prefecture", "auditor"):
+        items.append(NavItem("/quality-reports", "数据质量报告"))
     return items
 
 

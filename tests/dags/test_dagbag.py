@@ -114,3 +114,10 @@ def test_data_date_is_the_day_before_the_run_in_shanghai(airflow_home):
         "2026-12-31T17:00:00+00:00": ["2026-12-31", "/drop/2026-12-31"],
         "2026-11-21T01:00:00+08:00": ["2026-11-20", "/drop/2026-11-20"],
     }
+
+
+def test_monthly_bulletin_runs_on_the_5th_at_8_in_shanghai_as_one_task(dagbag):
+    dag = dagbag["dags"]["monthly_bulletin"]
+    assert dag["timetable"] == {"class": "CronTriggerTimetable", "expression": "0 8 5 * *", "timezone": "Asia/Shanghai"}
+    assert {task_id: (t["upstream"], t["mapped"]) for task_id, t in dag["tasks"].items()} == {"bulletin": ([], False)}
+    assert (dag["catchup"], dag["max_active_runs"], dag["tags"]) == (False, 1, ["bidui", "documents"])

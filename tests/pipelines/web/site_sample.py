@@ -227,3 +227,80 @@ def add_review_pair(settings, day: dt.date = NIGHTS[-1]) -> None:
     households = pd.DataFrame(columns=[c for c in store.HOUSEHOLD_COLUMNS if c not in ("first_seen", "last_seen")])
     review = pd.DataFrame([(*REVIEW_PAIR, probability, 0.7, levels, "open")], columns=store.REVIEW_COLUMNS)
     store.write_base_map(engine, day, links, people.astype(object), households, review, model)
+
+
+# --- the cross-check samples (交叉检查抽样) --------------------------------------------------------
+
+
+def add_cross_check_samples(settings) -> dict[str, int]:
+    """Two stored samples as `bidui sample` leaves them, drawn by the officer: 瓮安县's (太沟村, one
+    household of 张三 with a full ID number, one 返贫户) and 都匀市's (松林村); returns county → id."""
+    drawn_at = dt.datetime(2026, 11, 21, 9, 0)
+    ids = {}
+    for county, name, village, village_name, head, head_id in (
+        ("522725", "瓮安县", TAIGOU, "太沟村", "张三", "522725201003031211"),
+        ("522701", "都匀市", SONGLIN, "松林村", "钱七", "522701200901011219"),
+    ):
+        households = [
+            {
+                "village_code": village,
+                "code": f"HH-{county}-1",
+                "stratum": "2026年脱贫户",
+                "drawn_for": "2026年脱贫户",
+                "head_name": head,
+                "head_id": head_id,
+                "identified_year": "2015",
+                "status": "已脱贫",
+                "exit_year": "2026",
+                "size": "3",
+            },
+            {
+                "village_code": village,
+                "code": f"HH-{county}-2",
+                "stratum": "返贫户（全覆盖）",
+                "drawn_for": "返贫户（全覆盖）",
+                "head_name": f"{head}弟",
+                "head_id": None,
+                "identified_year": "2015",
+                "status": "返贫",
+                "exit_year": "2019",
+                "size": "2",
+            },
+        ]
+        drawn = {
+            "county_name": name,
+            "scheme": "安徽省2019年脱贫攻坚市际交叉考核方案（七、样本抽取）",
+            "rules": ["抽村：从 4 个不同乡镇各抽 1 个村"],
+            "fallbacks": [f"{village_name}：2023—2025年脱贫户仅 0 户（应抽 4 户），仍少 4 户"],
+            "households_date": NIGHTS[-1].isoformat(),
+            "members_date": NIGHTS[-1].isoformat(),
+            "link_date": None,
+            "villages": [
+                {
+                    "number": 1,
+                    "village_code": village,
+                    "name": village_name,
+                    "township_code": village[:9],
+                    "township": "某镇",
+                    "kind": "建档立卡贫困村",
+                    "drawn_for": "建档立卡贫困村",
+                    "registered": 5,
+                    "distance": 51.5,
+                }
+            ],
+            "households": households,
+        }
+        row = {
+            "county_code": county,
+            "year": 2026,
+            "seed": 11,
+            "data_date": NIGHTS[-1],
+            "user_name": "officer",
+            "created_at": drawn_at,
+            "file": f"/nowhere/{name}抽样.xlsx",
+            "villages": 1,
+            "households": 2,
+            "drawn": drawn,
+        }
+        ids[county] = store.write_sample(store.connect(settings), row)
+    return ids

@@ -43,6 +43,9 @@ GET_MATRIX = [
         403,
     ),
     ("/review", "/review", OFFICER, 403),
+    ("/bulletins", "/bulletins", {"officer", "wengan", "duyun", "auditor"}, 403),
+    ("/quality-reports", "/quality-reports", {"officer", "auditor"}, 403),
+    ("/samples", "/samples", MONITORS, 403),
 ]
 # Asked by a user allowed the page: not found, whatever else they may see.
 NOT_FOUND = [
@@ -51,6 +54,15 @@ NOT_FOUND = [
     ("/monitor/reports/{date}/{name}", "/monitor/reports/2026-11-20/validation.html", OFFICER),  # no report file in the sample
     ("/monitor/reports/{date}/{name}", "/monitor/reports/2026-11-20/..%2F..%2Fbidui.sqlite3", OFFICER),
     ("/ledgers/{county_code}/{issue_date}/download", "/ledgers/522725/2026-11-19/download", {"officer", "wengan"}),
+    # No bulletin in the sample: tests/pipelines/web/test_bulletins.py makes one and checks the 403s.
+    ("/bulletins/{month}", "/bulletins/2026-11", {"officer", "wengan", "duyun", "auditor"}),
+    ("/bulletins/{month}/files/{name}", "/bulletins/2026-11/files/x.pdf", {"officer", "wengan", "duyun", "auditor"}),
+    ("/quality-reports/{report_id}", "/quality-reports/2026-11-20", {"officer", "auditor"}),
+    ("/quality-reports/{report_id}/{kind}", "/quality-reports/2026-11-20/pdf", {"officer", "auditor"}),
+    ("/quality-reports/{report_id}/{kind}", "/quality-reports/2026-11-20/..%2Fbidui.sqlite3", {"officer", "auditor"}),
+    # No sample in the sample store: tests/pipelines/web/test_samples_pages.py stores two and checks the 403s.
+    ("/samples/{sample_id}", "/samples/999", MONITORS),
+    ("/samples/{sample_id}/download", "/samples/999/download", MONITORS),
     ("/no-such-page", "/no-such-page", EVERYONE),
 ]
 # Routes reached without signing in, and those covered by other tests (moves, uploads, sign-in).
@@ -63,6 +75,8 @@ COVERED_ELSEWHERE = {
     "/ledgers/imports/{import_id}/report",
     "/monitor/held/{date}/{rule}/release",
     "/review/decide",
+    "/quality-reports/{report_id}",  # roles and files: tests/pipelines/documents/test_quality.py
+    "/quality-reports/{report_id}/{kind}",
     "/",
 }
 _CLUE_DATA = ("张三", "李四", "赵六", "王五", "钱七", "孙八", "太沟村", "者板村", "松林村", "证件号码")

@@ -1,5 +1,5 @@
 """`bidui bulletin --month YYYY-MM`: the monthly bulletin (月通报), made by the prefecture's data
-officer (or an auditor re-making it to check): HTML + PDF + xlsx and the ranks stored."""
+officer only (a re-make replaces the stored ranks): HTML + PDF + xlsx and the ranks stored."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@ the bottom three marked, consecutive bottom placements counted into talks (约�
 compared with the one before.
 
 Every figure comes from the store as it stood at the month's end: the county counts of the month's
-last night (night_counts, all rules), the 建档立卡 registry in effect that day, and the ledgers
-issued and returned by then. An earlier month is read from its stored bulletin, or computed the same
+last night (night_counts, all rules), the 建档立卡 registry in effect on that night's day, and the
+ledgers issued and returned by the month's last day. Only a month that is over gets a bulletin. An earlier month is read from its stored bulletin, or computed the same
 way when none was made, so a bulletin made twice gives the same figures.
 """
 
@@ -221,7 +221,9 @@ def load_month_figures(engine: Engine, month: Month) -> tuple[dt.date | None, di
     night, counts = store.load_county_counts(engine, month.first, month.last)
     if night is None:
         return None, {}
-    registered = store.load_registered_persons(engine, month.last)
+    # The registry the night's clues were found against, as the bulletin prints (not a later one of
+    # the month that no night read).
+    registered = store.load_registered_persons(engine, night)
     returns = store.load_ledger_returns(engine, month.last)
     figures = {}
     for county in sorted(set(counts) | {c for c, n in registered.items() if n}):

@@ -145,7 +145,8 @@ def _definition_lines(bulletin: Bulletin) -> list[str]:
     weights = "、".join(f"{INDICATORS[k].label} {w:g}" for k, w in bulletin.weights.items() if w)
     return [
         f"数据口径：{bulletin.month.chinese}最后一次夜间比对（{bulletin.last_night.isoformat()}）结束时的问题线索状态；"
-        f"建档立卡人数为当日有效的扶贫家庭成员数据按户所在村归县；台账数据截至 {bulletin.month.last.isoformat()}。",
+        f"建档立卡人数为当日（{bulletin.last_night.isoformat()}）有效的扶贫家庭成员数据按户所在村归县；"
+        f"台账数据截至 {bulletin.month.last.isoformat()}。",
         "参加排名的县：当晚有问题线索或有建档立卡人口的县。",
         f"综合得分 = 各指标得分的加权平均（权重合计 {total:g}：{weights}）。每项指标先在参加排名的县之间折算为 0–100 分："
         "表现最好的县 100 分、最差的县 0 分、其余按数值线性折算；各县数值相同，或该县没有可计算的分母（如没有线索、"
@@ -271,13 +272,25 @@ def render_bulletin(bulletin: Bulletin) -> str:
 
 
 def make_bulletin(
-    settings: Settings, month: str, made_by: str, out_dir: Path | None = None, pdf: bool = True, engine: Engine | None = None
+    settings: Settings,
+    month: str,
+    made_by: str,
+    out_dir: Path | None = None,
+    pdf: bool = True,
+    engine: Engine | None = None,
+    today: dt.date | None = None,
 ) -> BulletinResult:
     """Make the month's bulletin: figures, HTML + PDF + xlsx in `out_dir` (default
     <data_dir>/bulletins/<month>/), and the ranks stored for later months. Making it again gives
-    the same figures and replaces the files and stored ranks."""
+    the same figures and replaces the files and stored ranks. A month not over on `today` (default
+    the real date) is refused: its figures would still change, yet be stored for later months."""
     engine = engine or store.connect(settings)
     the_month = parse_month(month)
+    if (today or dt.date.today()) <= the_month.last:
+        raise BiduiError(
+            f"{the_month.chinese}尚未结束（{the_month.last.isoformat()} 之后才能生成）：月通报只对已结束的月份生成，"
+            "否则数字还会变化，以后各月计算连续排名靠后时也会用到不完整的数据"
+        )
     bulletin = build_bulletin(engine, the_month, load_weights(settings))
     out = Path(out_dir) if out_dir else settings.data_dir / "bulletins" / the_month.label
     names = bulletin_files(the_month.label)
@@ -287,6 +300,8 @@ def make_bulletin(
         rendered = write_document(
             render_bulletin(bulletin), out / names["html"], pdf=pdf, also=[(out / names["xlsx"], workbook.read_bytes())]
         )
+    if not pdf:  # an earlier making's PDF would pass for this one
+        (out / names["pdf"]).unlink(missing_ok=True)
     files = [rendered.html, *([rendered.pdf] if rendered.pdf else []), out / names["xlsx"]]
     store.write_bulletin(
         engine,

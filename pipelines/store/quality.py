@@ -258,9 +258,11 @@ def load_quality_values(engine: Engine, night: dt.date) -> pd.DataFrame:
 
 
 def previous_quality_report(engine: Engine, night: dt.date, since: dt.date | None = None) -> dt.date | None:
-    """The night of the stored report to compare with: the newest on or before `since`, else the
-    newest before `night`."""
-    bound = quality_reports.c.report_night <= since if since is not None else quality_reports.c.report_night < night
+    """The night of the stored report to compare with: the newest before `night` (never the night's
+    own report, which re-making replaces), and on or before `since` when given."""
+    bound = quality_reports.c.report_night < night
+    if since is not None:
+        bound = and_(bound, quality_reports.c.report_night <= since)
     with engine.connect() as conn:
         value = conn.execute(select(func.max(quality_reports.c.report_night)).where(bound)).scalar()
     return dt.date.fromisoformat(value) if isinstance(value, str) else value

@@ -89,7 +89,8 @@ def load_registered_households(engine: Engine, village_codes: Sequence[str], hou
 
 
 def load_general_households(engine: Engine, village_codes: Sequence[str], link_date: dt.date) -> pd.DataFrame:
-    """The base map's households of these villages seen on the night `link_date` that no poverty
+    """The base map's households of these villages seen by the night `link_date` (first seen on or
+    before it, so later nights never change a sample of that date) that no poverty
     household or member was linked into that night (一般农户), with the head's name and ID number.
     Columns: household_code, village_code, hukou_no, head_name, head_id; ordered by household code."""
     registered = select(links.c.household_code).where(
@@ -104,6 +105,7 @@ def load_general_households(engine: Engine, village_codes: Sequence[str], link_d
             .select_from(households.outerjoin(persons, persons.c.person_id == households.c.head_person_id))
             .where(
                 households.c.village_code.in_(list(village_codes))
+                & (households.c.first_seen <= link_date)
                 & (households.c.last_seen >= link_date)
                 & ~households.c.household_key.startswith("poverty:")
                 & households.c.household_code.not_in(registered)

@@ -427,3 +427,45 @@ def test_the_scheduled_run_makes_last_months_bulletin_as_the_system(bulletin_sto
     assert (done["month"], done["last_night"]) == ("2026-11", "2026-11-29")
     assert [Path(f).name for f in done["files"]] == ["月通报-2026-11.html", "月通报-2026-11.pdf", "月通报-2026-11.xlsx"]
     assert store.load_bulletin(store.connect(bulletin_store), "2026-11")["made_by"] == "system"
+
+
+# --- review R3 -------------------------------------------------------------------------------------
+
+
+def test_the_registry_is_read_as_it_stood_on_the_last_night_as_the_bulletin_says(bulletin_store):
+    # A registry delivered after November's last night (29th) but before the month's end (30th) came
+    # with no night: the clues were counted against the registry of the 29th, and the bulletin
+    # prints that the registry is the one in effect on the day of the last night.
+    engine = store.connect(bulletin_store)
+    members = store.load_snapshot(engine, "poverty_members", dt.date(2026, 9, 1), ["member_no", "household_no"])
+    doubled = pd.DataFrame([{**m, "row_no": i + 1} for i, m in enumerate(members.to_dict("records") * 2)])
+    store.write_snapshot(engine, "poverty_members", dt.date(2026, 11, 30), doubled, {"status": "loaded", "rows": 0})
+    night, figures = load_month_figures(engine, parse_month("2026-11"))
+    assert night == dt.date(2026, 11, 29)
+    assert {code: f["registered"] for code, f in figures.items()} == REGISTERED
+    lines = build_bulletin(engine, parse_month("2026-11"), WEIGHTS)
+    from pipelines.documents.bulletin_make import _definition_lines
+
+    assert "建档立卡人数为当日（2026-11-29）有效" in _definition_lines(lines)[0]
+
+
+def test_a_month_not_yet_over_gets_no_bulletin(bulletin_store, tmp_path):
+    # December has a night (the 1st) but is not over on the 8th: its figures would still change, and
+    # the bulletin would print ledgers counted up to the 31st. Refused, nothing written or stored.
+    with pytest.raises(BiduiError, match="2026年12月尚未结束"):
+        make_bulletin(bulletin_store, "2026-12", "officer", out_dir=tmp_path / "12", pdf=False, today=dt.date(2026, 12, 8))
+    with pytest.raises(BiduiError, match="2026年12月尚未结束"):
+        make_bulletin(bulletin_store, "2026-12", "officer", out_dir=tmp_path / "12", pdf=False, today=dt.date(2026, 12, 31))
+    assert not (tmp_path / "12").exists() and store.load_bulletin(store.connect(bulletin_store), "2026-12") is None
+    done = make_bulletin(bulletin_store, "2026-12", "officer", out_dir=tmp_path / "12", pdf=False, today=dt.date(2027, 1, 1))
+    assert done.bulletin.last_night == dt.date(2026, 12, 1)
+
+
+def test_making_a_bulletin_again_without_pdf_leaves_no_stale_pdf_beside_it(bulletin_store, tmp_path):
+    # The month was made before with a PDF (say, with other weights); made again without one, the
+    # old PDF must not stay beside the new HTML and xlsx as if it were this bulletin's.
+    out = tmp_path / "11"
+    out.mkdir()
+    (out / "月通报-2026-11.pdf").write_bytes(b"%PDF-1.7 an earlier bulletin")
+    make_bulletin(bulletin_store, "2026-11", "officer", out_dir=out, pdf=False)
+    assert sorted(p.name for p in out.iterdir()) == ["月通报-2026-11.html", "月通报-2026-11.xlsx"]

@@ -166,8 +166,12 @@ def test_command_makes_the_report_for_the_data_officer(run_cli, sqlite_settings,
     assert result.exit_code == 0, result.output
     assert "数据日期 2026-11-20" in result.output and "数据准确率 40.00%" in result.output
     assert "没有更早的报告可比较" in result.output
+    # --since the night itself: the report is never compared with its own earlier making.
     again = run_cli("quality-report", "--as-of", "2026-11-25", "--since", "2026-11-20", "--no-pdf", *officer)
-    assert "与 2026-11-20 的报告比较" in again.output
+    assert again.exit_code == 0 and "没有更早的报告可比较" in again.output
+    assert run_cli("quality-report", "--as-of", "2026-11-19", "--no-pdf", *officer).exit_code == 0
+    third = run_cli("quality-report", "--as-of", "2026-11-25", "--since", "2026-11-20", "--no-pdf", *officer)
+    assert "与 2026-11-19 的报告比较" in third.output
     assert store.load_quality_report(store.connect(sqlite_settings), N2)["made_by"] == "officer"
 
 
@@ -236,3 +240,14 @@ def test_site_list_report_page_and_files(site_clients):
     assert officer.get("/quality-reports/2026-11-20/as_of").status_code == 404  # a column, not a file
     assert officer.get("/quality-reports/2026-13-40").status_code == 404
     assert officer.get("/quality-reports/2026-11-18").status_code == 404
+
+
+def test_a_report_is_never_compared_with_itself(quality_settings):
+    # --since on or after the report's own night: the newest earlier report, not the night's own.
+    make_quality_report(quality_settings, N1, "officer", pdf=False)
+    make_quality_report(quality_settings, N2, "officer", pdf=False)
+    again = make_quality_report(quality_settings, N2, "officer", since=N2, pdf=False)
+    assert again["compared_with"] == N1
+    later = make_quality_report(quality_settings, N2, "officer", since=N2 + (N2 - N1) * 10, pdf=False)
+    assert later["compared_with"] == N1
+    assert store.load_quality_report(store.connect(quality_settings), N2)["compared_with"] == N1

@@ -362,3 +362,31 @@ def test_a_distance_file_replaces_the_reference_distances(county, tmp_path):
         )
         assert sample["drawn"]["villages"][0]["name"] == "丙二村", seed
     assert any("距离来源：测试" in r for r in sample["drawn"]["rules"])
+
+
+def test_the_same_seed_and_data_date_draw_the_same_sample_after_later_nights(county, tmp_path):
+    # Households first seen on a later night are not in the base map of the data date: drawing the
+    # same seed for the same data date after them gives the same sample.
+    from pipelines.store.tables import households
+
+    engine = store.connect(county)
+    first = make_sample(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "a.xlsx", as_of=NIGHT)
+    later = NIGHT + dt.timedelta(days=1)
+    with engine.begin() as conn:
+        conn.execute(
+            households.insert(),
+            [
+                {
+                    "household_code": f"H{JIA_YI}{9100 + g}",
+                    "household_key": f"hukou:HKL{g}",
+                    "hukou_no": f"HKL{g}",
+                    "village_code": JIA_YI,
+                    "first_seen": later,
+                    "last_seen": later,
+                }
+                for g in range(1, 7)
+            ],
+        )
+    again = make_sample(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "b.xlsx", as_of=NIGHT)
+    assert _codes(again, "甲一村") == EXPECTED_JIA_YI
+    assert again["drawn"] == first["drawn"]

@@ -13,7 +13,6 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
@@ -31,7 +30,7 @@ from pipelines.ledgers import (
     read_import_report,
 )
 from pipelines.web.auth import PageForbidden, Viewer, check_csrf, roles
-from pipelines.web.pages import PAGE_SIZE, Page, region_label, region_names, render
+from pipelines.web.pages import PAGE_SIZE, Page, attachment_headers, region_label, region_names, render
 
 __all__ = ["LEDGER_ROLES", "MAX_UPLOAD_BYTES", "UPLOAD_PATH", "UPLOAD_ROLES", "router", "upload_limit"]
 
@@ -94,10 +93,8 @@ def ledgers(request: Request, who: Ledgers, page: Annotated[int, Query(ge=1)] = 
 
 
 def _attachment(path: Path, media_type: str) -> FileResponse:
-    """The file as a download under its own (Chinese) name, with an ASCII name for old browsers."""
-    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", path.name).strip("_") or "download.xlsx"
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(path.name, safe='')}"
-    return FileResponse(path, media_type=media_type, headers={"Content-Disposition": disposition})
+    """The file as a download under its own (Chinese) name."""
+    return FileResponse(path, media_type=media_type, headers=attachment_headers(path.name))
 
 
 @router.get("/ledgers/{county_code}/{issue_date}/download")

@@ -8,10 +8,12 @@ read by /static/bidui.js: no page loads anything from another host, and no inlin
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -26,6 +28,7 @@ __all__ = [
     "PAGE_SIZE",
     "STAFF_ROLES",
     "Page",
+    "attachment_headers",
     "navigation",
     "region_label",
     "region_names",
@@ -115,6 +118,13 @@ def region_label(names: dict[str, str], code: str | None) -> str:
     if name is None and len(code) == 4:
         return f"市（州）{code}"
     return f"{name}（{code}）" if name else code
+
+
+def attachment_headers(name: str, fallback: str | None = None) -> dict[str, str]:
+    """Headers for a download under its own (Chinese) name, with an ASCII name for old browsers
+    (`fallback`, else the name with every other character replaced)."""
+    plain = fallback or re.sub(r"[^A-Za-z0-9._-]", "_", name).strip("_") or "download" + Path(name).suffix
+    return {"Content-Disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"}
 
 
 @dataclass(frozen=True)

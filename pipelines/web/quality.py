@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
@@ -19,7 +18,7 @@ from fastapi.responses import FileResponse
 from pipelines import store
 from pipelines.documents.quality import PREFECTURE, build_quality_sections, stored_quality_report
 from pipelines.web.auth import Viewer, roles
-from pipelines.web.pages import PAGE_SIZE, Page, render
+from pipelines.web.pages import PAGE_SIZE, Page, attachment_headers, render
 
 __all__ = ["QUALITY_FILES", "QUALITY_ROLES", "router"]
 
@@ -95,5 +94,4 @@ def quality_report_file(request: Request, who: Readers, report_id: str, kind: st
     if not path.is_file():
         raise HTTPException(404, f"报告文件已不在服务器上（{path.name}），请联系数据管理员重新生成")
     fallback = f"quality-report-{night.isoformat()}.{kind}"
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(path.name, safe='')}"
-    return FileResponse(path, media_type=QUALITY_FILES[kind], headers={"Content-Disposition": disposition})
+    return FileResponse(path, media_type=QUALITY_FILES[kind], headers=attachment_headers(path.name, fallback))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -19,7 +18,7 @@ from fastapi.responses import Response
 from pipelines import store
 from pipelines.documents.sample_workbook import household_rows, sample_sheets, village_sheet_name
 from pipelines.web.auth import PageForbidden, Viewer, roles
-from pipelines.web.pages import PAGE_SIZE, Page, region_label, region_names, render
+from pipelines.web.pages import PAGE_SIZE, Page, attachment_headers, region_label, region_names, render
 
 __all__ = ["SAMPLE_ROLES", "router"]
 
@@ -86,5 +85,4 @@ def download_sample(request: Request, who: Samples, sample_id: int):
         path = Path(folder) / "sample.xlsx"
         store.write_excel_tables(path, sample_sheets(sample, who.scope))
         data = path.read_bytes()
-    disposition = f"attachment; filename=\"sample-{sample_id}.xlsx\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(data, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+    return Response(data, media_type=XLSX_TYPE, headers=attachment_headers(name, f"sample-{sample_id}.xlsx"))

@@ -51,6 +51,14 @@ def sqlite_settings(tmp_path):
     return load_settings(environ={}, data_dir=tmp_path / "data", show_progress=False)
 
 
+@pytest.fixture
+def pdf_pages():
+    """Each page's text of a PDF the documents wrote (pypdf: a fresh machine has no poppler)."""
+    from pypdf import PdfReader
+
+    return lambda path: [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """One line per folder where tests kept files for people to look at (a test names it in its
     user property 'artifacts'; here, in the main process, also when xdist ran the test)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines.errors import BiduiError
+from pipelines.errors import BiduiError, read_problem
 
 __all__ = [
     "ATTRIBUTE_SOURCES",
@@ -159,8 +159,12 @@ def _configured(path: Path, packaged: dict[str, FeedSpec]) -> dict[str, FeedSpec
             feeds = _read_feeds(tomllib.load(fh)["feeds"])
     except FileNotFoundError as exc:
         raise BiduiError(f"数据源配置文件 {path} 不存在（BIDUI_FEEDS_CONFIG），请改正路径或删去该设置") from exc
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise BiduiError(f"数据源配置文件 {path} 无法读取（{type(exc).__name__}: {exc}），请对照内置的 feeds.toml 改正") from exc
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BiduiError(f"数据源配置文件 {path} 无法读取：{read_problem(exc)}（内置示例为 feeds.toml）") from exc
+    except KeyError as exc:
+        raise BiduiError(f"数据源配置文件 {path} 缺少 {exc}，请对照内置的 feeds.toml 改正") from exc
+    except (TypeError, ValueError) as exc:
+        raise BiduiError(f"数据源配置文件 {path} 中有写法不对的项，请对照内置的 feeds.toml 改正") from exc
     for name, feed in feeds.items():
         known = packaged.get(name)
         if known is None:

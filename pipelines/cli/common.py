@@ -16,7 +16,7 @@ from rich.console import Console, ConsoleDimensions
 from typer import _click
 from typer.core import TyperGroup
 
-from pipelines.errors import BiduiError
+from pipelines.errors import BiduiError, read_problem
 from pipelines.settings import Settings
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def read_password_file(path: Path) -> str:
     except FileNotFoundError as exc:
         raise BiduiError(f"密码文件 {path} 不存在") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise BiduiError(f"读不了密码文件 {path}：{exc}") from exc
+        raise BiduiError(f"读不了密码文件 {path}：{read_problem(exc)}") from exc
     password = text.splitlines()[0] if text else ""
     if not password:
         raise BiduiError(f"密码文件 {path} 的第一行是空的")

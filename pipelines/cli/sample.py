@@ -1,6 +1,6 @@
 """`bidui sample`: draw a county's cross-check sample (交叉检查抽样) by Anhui's 2019 scheme, write it as
-a workbook and keep it in the store for the site. The data officer draws any county's; a county
-user its own."""
+a workbook with a printable HTML + PDF beside it, and keep it in the store for the site. The data
+officer draws any county's; a county user its own."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ def sample(
     county: str = typer.Option(..., "--county", help="县（市、区）6 位代码"),
     year: int = typer.Option(..., "--year", help="考核年度 Y（例如 2026：抽 Y 年脱贫户、Y-3..Y-1 年脱贫户、Y-1..Y 年新识别户）"),
     seed: int = typer.Option(..., "--seed", help="随机种子（同一种子、同一数据日期抽出的样本相同）"),
-    out: Path | None = typer.Option(None, "--out", help="抽样结果 Excel 文件（默认 数据目录/samples/…xlsx）"),
+    out: Path | None = typer.Option(
+        None, "--out", help="抽样结果 Excel 文件（默认 数据目录/samples/…xlsx）；打印用的网页版和 PDF 写在它旁边"
+    ),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="是否同时生成 PDF（打印版）"),
     as_of: str | None = typer.Option(None, "--as-of", help="数据日期 YYYY-MM-DD（默认库中最新一晚）"),
     distance_file: Path | None = typer.Option(
         None,
@@ -28,7 +31,7 @@ def sample(
     user: str = USER,
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
-    """按安徽 2019 年交叉考核方案抽取 4 个村、每村 16 户（另加全部返贫户），写成 Excel 并在网站上列出。"""
+    """按安徽 2019 年交叉考核方案抽取 4 个村、每村 16 户（另加全部返贫户），写成 Excel 和打印版（网页、PDF），并在网站上列出。"""
     from pipelines.access import Scope
     from pipelines.documents import make_sample
     from pipelines.store import connect, read_distance_file
@@ -50,6 +53,7 @@ def sample(
             as_of=day,
             distances=distances,
             distance_source=source,
+            pdf=pdf,
         )
     drawn = result["drawn"]
     console.print(
@@ -62,7 +66,8 @@ def sample(
         console.print(f"  第 {v['number']} 村：{v['township']}{v['name']}（{v['kind']}），{count} 户", highlight=False)
     for note in drawn["fallbacks"]:
         console.print(f"  补抽：{note}", highlight=False)
-    console.print(f"已写入 {result['file']}", highlight=False)
+    for path in result["documents"].values():
+        console.print(f"已写入 {path}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from pipelines import store
-from pipelines.errors import BiduiError
+from pipelines.errors import BiduiError, read_problem
 from pipelines.settings import Settings
 
 __all__ = [
@@ -125,7 +125,7 @@ def load_weights(settings: Settings) -> dict[str, float]:
     try:
         config = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise BiduiError(f"读不了月通报配置 {path}：{exc}") from exc
+        raise BiduiError(f"读不了月通报配置 {path}：{read_problem(exc)}") from exc
     given = config.get("weights", {})
     unknown = sorted(set(given) - set(INDICATORS))
     if unknown:

@@ -90,18 +90,25 @@ def build_bulletin(engine: Engine, month: Month, weights: dict[str, float]) -> B
     earlier = functools.cache(lambda m: stored_or_computed_ranking(engine, m, weights))
     streaks = consecutive_bottom(engine, ranking, weights, earlier)
     previous = earlier(month.previous())
-    before = previous.by_county() if previous else {}
     names = _county_names(engine)
-    rows = []
-    for row in ranking.rows:
-        county = row["county_code"]
-        last = before.get(county)
-        rows.append(
+    rows = [
+        {**row, "county": names.get(row["county_code"], row["county_code"]), "consecutive": streaks[row["county_code"]]}
+        for row in ranking.rows
+    ]
+    return Bulletin(month, ranking.last_night, dict(weights), _compared(rows, previous), previous)
+
+
+def _compared(rows: list[dict[str, Any]], previous: MonthRanking | None) -> list[dict[str, Any]]:
+    """Each county's row with its talk and its change since `previous` (None where it was not
+    ranked then): what the printed bulletin says and the site shows, from one place."""
+    before = previous.by_county() if previous else {}
+    compared = []
+    for row in rows:
+        last = before.get(row["county_code"])
+        compared.append(
             {
                 **row,
-                "county": names.get(county, county),
-                "consecutive": streaks[county],
-                "talk": talk_for(streaks[county]),
+                "talk": talk_for(row["consecutive"]),
                 "previous_rank": last["rank"] if last else None,
                 "rank_change": last["rank"] - row["rank"] if last else None,
                 "score_change": round(row["score"] - last["score"], 2) if last else None,
@@ -109,7 +116,19 @@ def build_bulletin(engine: Engine, month: Month, weights: dict[str, float]) -> B
                 "closure_rate_change": _change(row["closure_rate"], last["closure_rate"]) if last else None,
             }
         )
-    return Bulletin(month, ranking.last_night, dict(weights), rows, previous)
+    return compared
+
+
+def _change_texts(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rank_change_text": _rank_change_text(row["rank_change"]),
+        "score_change_text": _signed(row["score_change"]),
+        "found_change_text": _signed(row["found_change"]),
+        "closed_change_text": _signed(row["closed_change"]),
+        "overdue_change_text": _signed(row["overdue_change"]),
+        "closure_rate_change_text": _signed(row["closure_rate_change"], percent=True),
+        "indicator_texts": {k: _indicator_text(k, row[k]) for k in INDICATORS},
+    }
 
 
 # --- the files ----------------------------------------------------------------------------------
@@ -244,18 +263,7 @@ def _sheets(bulletin: Bulletin) -> list[store.ExcelSheet]:
 
 def render_bulletin(bulletin: Bulletin) -> str:
     """The bulletin's printable HTML (A4 landscape)."""
-    rows = [
-        {
-            **r,
-            "rank_change_text": _rank_change_text(r["rank_change"]),
-            "score_change_text": _signed(r["score_change"]),
-            "found_change_text": _signed(r["found_change"]),
-            "overdue_change_text": _signed(r["overdue_change"]),
-            "closure_rate_change_text": _signed(r["closure_rate_change"], percent=True),
-            "indicator_texts": {k: _indicator_text(k, r[k]) for k in INDICATORS},
-        }
-        for r in bulletin.rows
-    ]
+    rows = [{**r, **_change_texts(r)} for r in bulletin.rows]
     return render_document(
         "bulletin.html",
         title=f"{bulletin.month.chinese}农村人口与防返贫监测数据比对月通报",
@@ -292,30 +300,36 @@ def make_bulletin(
             "否则数字还会变化，以后各月计算连续排名靠后时也会用到不完整的数据"
         )
     bulletin = build_bulletin(engine, the_month, load_weights(settings))
-    out = Path(out_dir) if out_dir else settings.data_dir / "bulletins" / the_month.label
+    # Absolute: the folder is stored, and the site (started elsewhere) serves the files from it.
+    out = Path(out_dir).absolute() if out_dir else settings.data_dir / "bulletins" / the_month.label
     names = bulletin_files(the_month.label)
-    with tempfile.TemporaryDirectory() as scratch:
+    # The files appear with the stored ranks or not at all: the site shows those ranks beside them.
+    with tempfile.TemporaryDirectory() as scratch, store.staged_files() as stage:
         workbook = Path(scratch) / names["xlsx"]
         store.write_excel_tables(workbook, _sheets(bulletin))
         rendered = write_document(
-            render_bulletin(bulletin), out / names["html"], pdf=pdf, also=[(out / names["xlsx"], workbook.read_bytes())]
+            render_bulletin(bulletin),
+            out / names["html"],
+            pdf=pdf,
+            also=[(out / names["xlsx"], workbook.read_bytes())],
+            stage=stage,
+        )
+        files = [rendered.html, *([rendered.pdf] if rendered.pdf else []), out / names["xlsx"]]
+        store.write_bulletin(
+            engine,
+            {
+                "month": the_month.label,
+                "last_night": bulletin.last_night,
+                "made_at": dt.datetime.now().replace(microsecond=0),
+                "made_by": made_by,
+                "weights": bulletin.weights,
+                "out_dir": str(out),
+                "files": [f.name for f in files],
+            },
+            bulletin.rows,
         )
     if not pdf:  # an earlier making's PDF would pass for this one
         (out / names["pdf"]).unlink(missing_ok=True)
-    files = [rendered.html, *([rendered.pdf] if rendered.pdf else []), out / names["xlsx"]]
-    store.write_bulletin(
-        engine,
-        {
-            "month": the_month.label,
-            "last_night": bulletin.last_night,
-            "made_at": dt.datetime.now().replace(microsecond=0),
-            "made_by": made_by,
-            "weights": bulletin.weights,
-            "out_dir": str(out),
-            "files": [f.name for f in files],
-        },
-        bulletin.rows,
-    )
     return BulletinResult(bulletin, out, files)
 
 
@@ -326,18 +340,20 @@ def load_stored_bulletin(engine: Engine, month: str) -> dict[str, Any] | None:
     if record is None:
         return None
     names = _county_names(engine)
+    this = parse_month(month)
     rows = [
-        {
-            **r,
-            **build_indicators(r),
-            "county": names.get(r["county_code"], r["county_code"]),
-            "talk": talk_for(r["consecutive"]),
-        }
+        {**r, **build_indicators(r), "county": names.get(r["county_code"], r["county_code"])}
         for r in store.load_bulletin_ranks(engine, month) or []
     ]
-    for r in rows:
-        r["indicator_texts"] = {k: _indicator_text(k, r[k]) for k in INDICATORS}
-    return {**record, "month_label": parse_month(month).chinese, "rows": rows, "indicators": list(INDICATORS.values())}
+    previous = stored_or_computed_ranking(engine, this.previous(), record["weights"])
+    rows = [{**r, **_change_texts(r)} for r in _compared(rows, previous)]
+    return {
+        **record,
+        "month_label": this.chinese,
+        "previous_label": this.previous().chinese if previous else None,
+        "rows": rows,
+        "indicators": list(INDICATORS.values()),
+    }
 
 
 def run_monthly_bulletin(settings: Settings, run_date: dt.date) -> dict[str, Any]:

@@ -83,7 +83,8 @@ ACCURACY_DEFINITION = (
     "数据准确率 = 1 −（有错误的行数 + 被拒收数据项的行数）÷ 报送行数。"
     "报送行数为各数据项（区划名录除外）在本期所用那次交付中的全部行；"
     "有错误的行是至少有一条“错误”级检查结果（含身份证号无效、与出生日期不符）的行，警告不计；"
-    "整份被拒收的数据项，其全部行计入被拒收数据项的行数，不再重复计入有错误的行数。"
+    "因阻断性问题行超过比例而整份被拒收的数据项，其全部行计入被拒收数据项的行数，不再重复计入有错误的行数；"
+    "文件本身无法读取（格式、表头、编码）而被拒收的，行数无从得知，不计入上述各行数（拒收原因见当晚校验报告）。"
 )
 
 
@@ -114,7 +115,7 @@ class QualityReport:
     feeds: list[dict[str, Any]]
     contradiction_rules: list[tuple[str, str]] = field(default_factory=list)
     identity_rules: list[tuple[str, str]] = field(default_factory=list)
-    validation_json: str | None = None
+    has_validation_report: bool = False
 
     def value(self, region: str, indicator: str, previous: bool = False) -> float | None:
         frame = self.previous if previous else self.values
@@ -200,7 +201,7 @@ def build_quality_report(engine, settings: Settings, as_of: dt.date, since: dt.d
         if compared_with is not None
         else pd.DataFrame(columns=["region_code", "indicator", "value"])
     )
-    report_json = settings.reports_dir / night.isoformat() / "validation.json"
+    report_html = settings.reports_dir / night.isoformat() / "validation.html"
     return QualityReport(
         night=night,
         as_of=as_of,
@@ -211,7 +212,7 @@ def build_quality_report(engine, settings: Settings, as_of: dt.date, since: dt.d
         feeds=feeds,
         contradiction_rules=contradictions,
         identity_rules=identity,
-        validation_json=str(report_json) if report_json.is_file() else None,
+        has_validation_report=report_html.is_file(),
     )
 
 
@@ -373,7 +374,11 @@ def build_quality_sections(report: QualityReport) -> list[Section]:
             for f in report.feeds
         ],
         note="校验结论“通过”指没有错误级检查结果（警告不影响）；本期未交付或被拒收的数据项，列出其最近一次校验的交付。"
-        + (f"本期校验报告：{report.validation_json}" if report.validation_json else ""),
+        + (
+            f"逐条校验结果见监测网站“当晚比对”页（{report.night.isoformat()}）的“数据校验报告”。"
+            if report.has_validation_report
+            else ""
+        ),
     )
 
     def share(region: str, method: str) -> float | None:
@@ -404,7 +409,8 @@ def build_quality_sections(report: QualityReport) -> list[Section]:
 
 def quality_report_paths(settings: Settings, night: dt.date, out_dir: Path | None = None) -> dict[str, Path]:
     """Where a night's report files go: <reports_dir>/quality/<night>/数据质量报告-<night>.*"""
-    folder = Path(out_dir) if out_dir else settings.reports_dir / "quality" / night.isoformat()
+    # Absolute: the paths are stored, and the site (started elsewhere) serves the files by them.
+    folder = Path(out_dir).absolute() if out_dir else settings.reports_dir / "quality" / night.isoformat()
     stem = f"数据质量报告-{night.isoformat()}"
     return {kind: folder / f"{stem}.{kind}" for kind in ("html", "pdf", "xlsx")}
 
@@ -467,9 +473,10 @@ def make_quality_report(
             for s in sections
         ),
     ]
+    # Every file is staged in this one block, around the stored values: all appear or none does.
     with store.staged_files() as stage:
         store.write_excel_tables(stage(paths["xlsx"]), sheets)
-        written = write_document(html, paths["html"], pdf=pdf)
+        written = write_document(html, paths["html"], pdf=pdf, stage=stage)
         store.write_quality_report(
             engine,
             {
@@ -484,6 +491,8 @@ def make_quality_report(
             },
             report.values,
         )
+    if not pdf:  # an earlier making's PDF would pass for this one
+        paths["pdf"].unlink(missing_ok=True)
     return {
         "night": report.night,
         "compared_with": report.compared_with,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ TOWNSHIP_COLUMNS = ("乡镇", "乡镇代码", "逾期线索数", "最长逾期�
 LIST_SHEET = "逾期线索"
 TOWNSHIP_SHEET = "按乡镇统计"
 _WIDTHS = {"规则": 24, "乡镇": 12, "村": 12, "身份证号": 20, "核实部门": 12, "状态": 14, "下发日期": 11, "整改期限": 11}
+_DAYS = OVERDUE_COLUMNS.index("逾期天数")
 _NAME_FIELDS = ("name", "head_name", "owner_name", "姓名")
 _ID_FIELDS = ("id_number", "head_id", "owner_id", "证件号码", "身份证号")
 
@@ -179,6 +181,11 @@ def _row(clue, day: dt.date, regions: dict[str, str], rule_names: dict[str, str]
     ]
 
 
+def _is_overdue_row(row: Sequence[Any]) -> bool:
+    """Every row of the list is overdue by its query: the writer fills them red, as the ledgers do."""
+    return row[_DAYS] != "" and row[_DAYS] > 0
+
+
 def _township_rows(rows: list[list], codes: list[str]) -> list[list]:
     """乡镇, 乡镇代码, 逾期线索数, 最长逾期天数 per township, most overdue clues first."""
     counts: dict[str, list] = {}
@@ -214,7 +221,9 @@ def _write_county(
     store.write_excel_tables(
         path,
         [
-            store.ExcelSheet(LIST_SHEET, OVERDUE_COLUMNS, rows, title=[heading, counted, note], widths=_WIDTHS),
+            store.ExcelSheet(
+                LIST_SHEET, OVERDUE_COLUMNS, rows, title=[heading, counted, note], widths=_WIDTHS, overdue=_is_overdue_row
+            ),
             store.ExcelSheet(TOWNSHIP_SHEET, TOWNSHIP_COLUMNS, townships, title=[heading, counted], widths={"乡镇": 14}),
         ],
     )

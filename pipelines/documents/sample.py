@@ -1,6 +1,6 @@
 """The cross-check sample (交叉检查抽样) of one county for one year, drawn from the store by Anhui's
-2019 scheme (pipelines.documents.sample_draw), written as a workbook and kept in the store so the
-site lists it.
+2019 scheme (pipelines.documents.sample_draw), written as a workbook and a printable document
+(HTML + PDF, pipelines.documents.sample_print) and kept in the store so the site lists it.
 
 `make_sample` reads the county's villages with their registered persons (one GROUP BY), draws the
 villages, reads only those villages' households, draws them, and records the seed, the data date,
@@ -10,6 +10,7 @@ the rules applied and every fall-back taken.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,16 @@ from sqlalchemy import Engine
 
 from pipelines import store
 from pipelines.access import Scope, region_names
+from pipelines.documents.render import write_document
 from pipelines.documents.sample_draw import (
+    EXITED_BEFORE,
+    EXITED_THIS_YEAR,
     GENERAL,
     HOUSEHOLD_QUOTAS,
     MIN_DISTANCE_KM,
+    NEW,
+    NOT_EXITED,
+    SCHEME_FALLBACKS,
     STRATUM_FALLBACKS,
     VILLAGE_KINDS,
     draw_households,
@@ -30,6 +37,7 @@ from pipelines.documents.sample_draw import (
     household_strata,
     stratum_label,
 )
+from pipelines.documents.sample_print import render_sample, sample_documents
 from pipelines.documents.sample_workbook import sample_sheets
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings
@@ -45,25 +53,43 @@ def sample_file_name(county_name: str, county_code: str, year: int, seed: int, d
     return f"{county_name}（{county_code}）{year}年交叉检查抽样_种子{seed}_数据{data_date.isoformat()}.xlsx"
 
 
+def _labels(strata: tuple[str, ...], year: int) -> str:
+    return "、".join(stratum_label(s, year) for s in strata)
+
+
 def sample_rules(year: int, distance_source: str) -> list[str]:
-    """The rules applied, in Chinese, as every sample states them."""
+    """The rules applied, in Chinese, as every sample states them: what the scheme (七、样本抽取)
+    says, marked 方案规定, and what bidui decided where it is silent, marked 本系统的做法."""
+    a, b, c, d = (stratum_label(s, year) for s in (EXITED_THIS_YEAR, EXITED_BEFORE, NEW, NOT_EXITED))
     quotas = "、".join(f"{stratum_label(s, year)} {q} 户" for s, q in HOUSEHOLD_QUOTAS)
-    chains = "；".join(
-        f"{stratum_label(s, year)}不足时依次从{'、'.join(stratum_label(f, year) for f in chain)}补抽"
-        for s, chain in STRATUM_FALLBACKS.items()
-        if chain
-    )
+    chains = []
+    for slot, chain in STRATUM_FALLBACKS.items():
+        if not chain:
+            continue
+        scheme = SCHEME_FALLBACKS.get(slot, ())
+        whose = f"其中从{_labels(scheme, year)}补抽为方案规定，其余为本系统的做法" if scheme else "方案未规定，均为本系统的做法"
+        chains.append(f"{stratum_label(slot, year)}不足时依次从{_labels(chain, year)}补抽（{whose}）")
+    order = "、".join(stratum_label(s, year) for s, _q in HOUSEHOLD_QUOTAS if STRATUM_FALLBACKS[s])
     return [
-        f"抽村：只从有建档立卡人员的村中抽，从 4 个不同乡镇各抽 1 个村，其中{VILLAGE_KINDS['poor']} 2 个、{VILLAGE_KINDS['non_poor']} 2 个"
-        "（非贫困村中按建档立卡人数从多到少排在前一半的村，并列者一并入选）",
-        f"向偏远村倾斜：抽中概率与距离成正比（距离来源：{distance_source}；不足 {MIN_DISTANCE_KM:g} 公里按 "
-        f"{MIN_DISTANCE_KM:g} 公里计，缺距离的村按全县已知距离的中位数计）",
-        "贫困村不足时从建档立卡贫困人口较多的非贫困村、再从其他非贫困村补抽；非贫困村不足时从其他非贫困村、再从贫困村补抽；"
-        "不同乡镇不够 4 个时才从已抽乡镇再抽",
-        f"抽户：每村 16 户，{quotas}；一般农户为底图中未关联任何建档立卡户或成员的户",
-        f"补抽：{chains}；一般农户不足时如实注明，不补抽",
-        "返贫户：抽中村的返贫户全部纳入（全覆盖调查）",
-        "户的类别按数据日期建档立卡户库中的脱贫状态、脱贫年度、识别年度确定；既是当年脱贫又是新识别的户算当年脱贫户",
+        f"抽村（方案规定）：每个县从 4 个乡镇抽查 4 个村，其中{VILLAGE_KINDS['poor']} 2 个、{VILLAGE_KINDS['non_poor']} 2 个；"
+        "抽查村向地处边远、基础设施和公共服务条件较差的村倾斜",
+        "抽村（本系统的做法）：只从有建档立卡人员的村中抽；“建档立卡贫困人口较多的非贫困村”取非贫困村中按建档立卡人数"
+        "从多到少排在前一半的村（并列者一并入选）；倾斜只按距离：抽中概率与距离成正比（距离来源："
+        f"{distance_source}；不足 {MIN_DISTANCE_KM:g} 公里按 {MIN_DISTANCE_KM:g} 公里计，缺距离的村按全县已知距离的中位数计），"
+        "基础设施和公共服务条件没有数据，未计入",
+        "抽村补抽（方案未规定，本系统的做法）：贫困村不足时从建档立卡贫困人口较多的非贫困村、再从其他非贫困村补抽；"
+        "非贫困村不足时从其他非贫困村、再从贫困村补抽；不同乡镇不够 4 个时才从已抽乡镇再抽",
+        f"抽户（方案规定）：每村 16 户，{quotas}",
+        "一般农户（方案规定“一般农户随机走访”；抽取名单为本系统的做法）：从底图中未关联任何建档立卡户或成员的户中随机抽取，"
+        "户主姓名、身份证号取数据日期当晚底图所关联的户籍数据中与户主关系为“户主”的人；一般农户不足时如实注明，不补抽",
+        f"补抽（方案规定）：抽查村没有{c}的，抽查{d}；既没有{c}也没有{d}的，抽查{b}；没有{a}的，抽查{b}",
+        "补抽（方案未规定，本系统的做法）：某类户少于应抽户数（不只是一户也没有）时同样补足；各类的补抽顺序为："
+        + "；".join(chains)
+        + f"；几类同时不足时按{order}的次序补抽，先补的类先用其他类剩余的户",
+        "返贫户（方案规定“抽查村中有返贫户的，实行全覆盖调查”）：抽中村的返贫户全部列入，在每村 16 户之外另加（另加为本系统的理解）",
+        "村民小组（方案规定“从1个贫困村和1个非贫困村中分别抽取1个村民小组，实行全覆盖调查”）：本样本未抽取——"
+        "各部门报送的数据中没有村民小组（组）字段，无法按组抽取，请考核组在现场确定村民小组",
+        "户的类别按数据日期建档立卡户库中的脱贫状态、脱贫年度、识别年度确定；既是当年脱贫又是新识别的户算当年脱贫户（本系统的做法）",
         "可重复：同一随机种子、同一数据日期抽出的样本相同（numpy 默认随机数发生器，候选按代码排序后抽取）",
     ]
 
@@ -108,9 +134,12 @@ def make_sample(
     as_of: dt.date | None = None,
     distances: dict[str, float] | None = None,
     distance_source: str | None = None,
+    pdf: bool = True,
 ) -> dict[str, Any]:
-    """Draw, write (xlsx, ID numbers as `scope` may see them) and store the county's sample; the
-    data date is `as_of` or the newest night. Returns the stored sample (as `store.load_sample`)."""
+    """Draw, write and store the county's sample; the data date is `as_of` or the newest night.
+    Writes the workbook at `out` and beside it the printable HTML and (with `pdf`) PDF, together or
+    not at all, ID numbers as `scope` may see them. Returns the stored sample (as
+    `store.load_sample`) with `documents`: the files written, by kind (xlsx, html, pdf)."""
     _check_scope(scope, county_code)
     data_date = as_of or store.latest_night(engine)
     if data_date is None:
@@ -123,6 +152,12 @@ def make_sample(
     villages = store.load_sample_villages(engine, county_code, households_date, members_date)
     if villages.empty:
         raise BiduiError(f"区划参考中没有县 {county_code} 的村，无法抽样")
+    if distances is not None and not villages["village_code"].isin(list(distances)).any():
+        # Else every village would weigh the same while the sample named the file as its source.
+        raise BiduiError(
+            f"{distance_source or '距离文件'} 中没有县 {county_code} 任何一个村的距离：第一列应为 12 位区划代码"
+            "（用 Excel 另存时请把该列设为文本，以免变成 5.22725E+11）；不给距离文件则按区划参考中的距县城公里数"
+        )
     names = region_names(engine, [county_code, *villages["village_code"], *villages["village_code"].str[:9]])
     frame = villages.assign(
         poor=villages["is_poor_village"].fillna("").str.strip() == "是", distance=_distances(villages, distances)
@@ -196,8 +231,18 @@ def make_sample(
         if out is not None
         else settings.data_dir / "samples" / sample_file_name(county_name, county_code, year, seed, data_date)
     )
-    store.write_excel_tables(path, sample_sheets({**row, "file": str(path)}, scope))
-    sample_id = store.write_sample(engine, {**row, "file": str(path)})
+    if path.suffix.lower() != ".xlsx":
+        raise BiduiError(f"抽样结果文件应以 .xlsx 结尾（网页版和 PDF 写在它旁边）：{path}")
+    files = sample_documents(path)
+    made = {**row, "file": str(path)}
+    # The files appear with the stored sample or not at all.
+    with tempfile.TemporaryDirectory(prefix="bidui-sample-") as scratch, store.staged_files() as stage:
+        workbook = Path(scratch) / "sample.xlsx"
+        store.write_excel_tables(workbook, sample_sheets(made, scope))
+        write_document(render_sample(made, scope), files["html"], pdf=pdf, also=[(path, workbook.read_bytes())], stage=stage)
+        sample_id = store.write_sample(engine, made)
+    if not pdf:  # an earlier drawing's PDF would pass for this one
+        files["pdf"].unlink(missing_ok=True)
     sample = store.load_sample(engine, sample_id)
     assert sample is not None
-    return sample
+    return {**sample, "documents": {kind: str(f) for kind, f in files.items() if kind != "pdf" or pdf}}

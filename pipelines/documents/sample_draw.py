@@ -22,6 +22,7 @@ import pandas as pd
 __all__ = [
     "HOUSEHOLD_QUOTAS",
     "MIN_DISTANCE_KM",
+    "SCHEME_FALLBACKS",
     "STRATUM_FALLBACKS",
     "VILLAGE_KINDS",
     "DrawnHousehold",
@@ -41,15 +42,25 @@ MIN_DISTANCE_KM = 1.0
 
 EXITED_THIS_YEAR, EXITED_BEFORE, NEW, NOT_EXITED, GENERAL, RELAPSED = "A", "B", "C", "D", "E", "R"
 HOUSEHOLD_QUOTAS = ((EXITED_THIS_YEAR, 4), (EXITED_BEFORE, 4), (NEW, 2), (NOT_EXITED, 2), (GENERAL, 4))
-# Where a short stratum takes its missing households, in order. The scheme says: no newly identified
-# → not exited; neither → exited Y-3..Y-1; none exited in Y → exited Y-3..Y-1. The rest of each
-# chain is bidui's (stated in every sample): next the not-exited, last the general households.
+# Where a short stratum takes its missing households, in order. The scheme (七、2. 户抽样) says:
+# "抽查村没有新识别贫困户的，抽查未脱贫户；既没有新识别贫困户也没有未脱贫户的，抽查2016—2018年脱贫户；
+# 没有2019年脱贫户的，抽查2016—2018年脱贫户" — SCHEME_FALLBACKS below. It is silent on the rest, which
+# is bidui's and stated as such in every sample: a stratum short of its quota (not only an empty
+# one) is made up the same way; what the scheme's sources cannot give comes next from the
+# not-exited, last from the general households; the not-exited take what is left of the newly
+# identified first (the scheme's "neither … nor" case leaves none there, so it still reads as said).
 STRATUM_FALLBACKS = {
     EXITED_THIS_YEAR: (EXITED_BEFORE, NOT_EXITED, GENERAL),
     EXITED_BEFORE: (EXITED_THIS_YEAR, NOT_EXITED, GENERAL),
     NEW: (NOT_EXITED, EXITED_BEFORE, GENERAL),
     NOT_EXITED: (NEW, EXITED_BEFORE, GENERAL),
     GENERAL: (),
+}
+# The sources the scheme itself names for a short stratum (a subsequence of its chain above).
+SCHEME_FALLBACKS = {
+    EXITED_THIS_YEAR: (EXITED_BEFORE,),
+    NEW: (NOT_EXITED, EXITED_BEFORE),
+    NOT_EXITED: (EXITED_BEFORE,),
 }
 
 

@@ -9,7 +9,18 @@ from typing import Any
 from pipelines.access import Scope
 from pipelines.store import ExcelSheet
 
-__all__ = ["HOUSEHOLD_HEADERS", "RELAPSED_SHEET", "household_rows", "sample_sheets", "village_sheet_name"]
+__all__ = [
+    "HOUSEHOLD_HEADERS",
+    "RELAPSED_LABEL",
+    "RELAPSED_SHEET",
+    "data_date_text",
+    "household_rows",
+    "sample_facts",
+    "sample_heading",
+    "sample_sheets",
+    "village_sheet_name",
+    "village_text",
+]
 
 HOUSEHOLD_HEADERS = [
     "序号",
@@ -50,21 +61,25 @@ def household_rows(households: list[dict[str, Any]], scope: Scope) -> list[list[
     ]
 
 
-def _heading(sample: dict[str, Any]) -> str:
+def sample_heading(sample: dict[str, Any]) -> str:
+    """The sample's title: county, year, 交叉检查抽样."""
     drawn = sample["drawn"]
     return f"{drawn['county_name']}（{sample['county_code']}）{sample['year']}年交叉检查抽样"
 
 
-def sample_sheets(sample: dict[str, Any], scope: Scope) -> list[ExcelSheet]:
-    """The workbook's sheets for a sample as stored (`store.load_sample`, or the row before it is)."""
+def data_date_text(sample: dict[str, Any]) -> str:
+    day = sample["data_date"]
+    return day.isoformat() if hasattr(day, "isoformat") else str(day)
+
+
+def sample_facts(sample: dict[str, Any]) -> list[list[str]]:
+    """How the sample was drawn, as (项目, 内容) rows: county, year, seed, data dates, scheme, drawer."""
     drawn = sample["drawn"]
-    heading = _heading(sample)
-    data_date = sample["data_date"].isoformat() if hasattr(sample["data_date"], "isoformat") else str(sample["data_date"])
-    about: list[list[Any]] = [
+    return [
         ["县", f"{drawn['county_name']}（{sample['county_code']}）"],
         ["考核年度", str(sample["year"])],
         ["随机种子", str(sample["seed"])],
-        ["数据日期", data_date],
+        ["数据日期", data_date_text(sample)],
         [
             "建档立卡户数据",
             f"{drawn['households_date']} 的快照"
@@ -74,12 +89,23 @@ def sample_sheets(sample: dict[str, Any], scope: Scope) -> list[ExcelSheet]:
         ["抽样方案", drawn["scheme"]],
         ["抽样人", sample["user_name"]],
     ]
+
+
+def village_text(village: dict[str, Any]) -> str:
+    """A sampled village in one line: place, kind, registered persons, distance, what it stands in for."""
+    v = village
+    text = f"{v['township']}{v['name']}（{v['village_code']}），{v['kind']}，建档立卡 {v['registered']} 人，距县城 {v['distance']:g} 公里"
+    return text + (f"（补抽，顶替{v['drawn_for']}）" if v["drawn_for"] != v["kind"] else "")
+
+
+def sample_sheets(sample: dict[str, Any], scope: Scope) -> list[ExcelSheet]:
+    """The workbook's sheets for a sample as stored (`store.load_sample`, or the row before it is)."""
+    drawn = sample["drawn"]
+    heading = sample_heading(sample)
+    data_date = data_date_text(sample)
+    about: list[list[Any]] = list(sample_facts(sample))
     about += [["规则", rule] for rule in drawn["rules"]]
-    for v in drawn["villages"]:
-        detail = f"{v['township']}{v['name']}（{v['village_code']}），{v['kind']}，建档立卡 {v['registered']} 人，距县城 {v['distance']:g} 公里"
-        if v["drawn_for"] != v["kind"]:
-            detail += f"（补抽，顶替{v['drawn_for']}）"
-        about.append([f"第 {v['number']} 村", detail])
+    about += [[f"第 {v['number']} 村", village_text(v)] for v in drawn["villages"]]
     about += [["补抽说明", note] for note in drawn["fallbacks"]] or [["补抽说明", "各类均抽足，未补抽"]]
     sheets = [ExcelSheet("说明", ["项目", "内容"], about, title=[heading, f"数据日期 {data_date}　随机种子 {sample['seed']}"])]
     for v in drawn["villages"]:

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, func, select
 
 from pipelines import store
 from pipelines.catalog.feeds import ROW_SOURCES, load_feeds
-from pipelines.errors import BiduiError
+from pipelines.errors import BiduiError, read_problem
 from pipelines.rules.views import NightViews, open_night_views
 from pipelines.settings import Settings
 from pipelines.store.tables import feed_tables, links
@@ -142,7 +142,7 @@ def parse_header(path: Path) -> tuple[dict, str]:
     try:
         header = tomllib.loads("\n".join(header_lines))
     except tomllib.TOMLDecodeError as exc:
-        raise BiduiError(f"规则文件 {path} 的文件头不是合法的 TOML：{exc}") from exc
+        raise BiduiError(f"规则文件 {path} 的文件头不是合法的 TOML：{read_problem(exc)}") from exc
     if not body:
         raise BiduiError(f"规则文件 {path} 没有查询语句（文件头之后应是一条 with … select … 查询）")
     return header, body

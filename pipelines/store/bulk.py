@@ -15,7 +15,10 @@ from sqlalchemy import Column, ColumnElement, MetaData, Table, bindparam, case, 
 
 from pipelines.store.upsert import dialect_insert
 
-__all__ = ["bulk_insert", "raw_frame", "upsert_newest"]
+__all__ = ["ANALYZE_ROWS", "bulk_insert", "raw_frame", "upsert_newest"]
+
+# Loads of at least this many rows are analyzed at once on PostgreSQL.
+ANALYZE_ROWS = 10_000
 
 
 def _tuples(body: pd.DataFrame):
@@ -55,6 +58,11 @@ def bulk_insert(conn, table_name: str, columns: list[str], body: pd.DataFrame) -
         # COPY is an order of magnitude faster than INSERT for millions of rows.
         with raw.cursor() as cur:
             cur.copy_expert(f'copy "{table_name}" ({quoted}) from stdin with (format csv)', _csv(body[columns]))
+            if len(body) >= ANALYZE_ROWS:
+                # The planner's statistics of what was just loaded, in the same transaction: queries
+                # later in the night must not plan a join over a million rows for an empty table
+                # (autovacuum may be off, and is never round in time). It samples, so it is cheap.
+                cur.execute(f'analyze "{table_name}"')
         return
     placeholders = ", ".join("?" for _ in columns)
     raw.cursor().executemany(f'insert into "{table_name}" ({quoted}) values ({placeholders})', _tuples(body[columns]))

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, exists, func, select
 
-from pipelines.store.tables import cross_check_samples, feed_table, households, links, persons, region_reference
+from pipelines.catalog.feeds import SPINE_FEED
+from pipelines.store.snapshots import effective_date
+from pipelines.store.tables import cross_check_samples, feed_table, households, links, region_reference
 from pipelines.store.upsert import upsert
 
 __all__ = [
@@ -41,6 +43,8 @@ REGISTERED_HOUSEHOLD_COLUMNS = [
     "size",
 ]
 _REGISTERED_FEEDS = ("poverty_households", "poverty_members")
+# The register's 与户主关系 of a household head (as pipelines.basemap.households reads it).
+HEAD_RELATION = "户主"
 
 
 def load_sample_villages(
@@ -90,40 +94,77 @@ def load_registered_households(engine: Engine, village_codes: Sequence[str], hou
 
 def load_general_households(engine: Engine, village_codes: Sequence[str], link_date: dt.date) -> pd.DataFrame:
     """The base map's households of these villages seen by the night `link_date` (first seen on or
-    before it, so later nights never change a sample of that date) that no poverty
-    household or member was linked into that night (一般农户), with the head's name and ID number.
-    Columns: household_code, village_code, hukou_no, head_name, head_id; ordered by household code."""
-    registered = select(links.c.household_code).where(
-        (links.c.delivery_date == link_date) & links.c.feed.in_(_REGISTERED_FEEDS) & links.c.household_code.is_not(None)
+    before it, so later nights never change a sample of that date) that no poverty household or
+    member was linked into that night (一般农户), with the head's name and ID number as that night
+    had them. Columns: household_code, village_code, hukou_no, head_name, head_id; ordered by
+    household code.
+
+    The base map keeps only each person's newest name, so the head is read from that night itself:
+    the household register row (hukou snapshot the night used) linked into the household that
+    night with 与户主关系 户主, as the base map chooses its heads (the lowest person id when a
+    register lists two). A household without such a row has no head named."""
+    # NOT EXISTS, not NOT IN: a night's poverty links (a row per registered person) do not fit in
+    # work_mem, and PostgreSQL then runs a NOT IN subquery once per household (minutes at 1M persons).
+    registered = (
+        exists()
+        .where(
+            (links.c.delivery_date == link_date)
+            & links.c.feed.in_(_REGISTERED_FEEDS)
+            & (links.c.household_code == households.c.household_code)
+        )
+        .correlate(households)
+    )
+    general = (
+        select(households.c.household_code, households.c.village_code, households.c.hukou_no)
+        .where(
+            households.c.village_code.in_(list(village_codes))
+            & (households.c.first_seen <= link_date)
+            & (households.c.last_seen >= link_date)
+            & ~households.c.household_key.startswith("poverty:")
+            & ~registered
+        )
+        .order_by(households.c.household_code)
     )
     columns = ["household_code", "village_code", "hukou_no", "head_name", "head_id"]
+    hukou_date = effective_date(engine, SPINE_FEED, link_date)
+    heads: dict[str, tuple[Any, Any]] = {}
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                households.c.household_code, households.c.village_code, households.c.hukou_no, persons.c.name, persons.c.id_number
+        rows = conn.execute(general).all()
+        if hukou_date is not None and rows:
+            hk = feed_table(SPINE_FEED)
+            candidates = general.order_by(None).subquery()
+            statement = (
+                select(links.c.household_code, hk.c.name, hk.c.id_number)
+                .select_from(
+                    links.join(candidates, candidates.c.household_code == links.c.household_code).join(
+                        hk, (hk.c.delivery_date == hukou_date) & (hk.c.person_no == links.c.record_key)
+                    )
+                )
+                .where(
+                    (links.c.delivery_date == link_date)
+                    & (links.c.feed == SPINE_FEED)
+                    & (func.trim(hk.c.relation) == HEAD_RELATION)
+                )
+                .order_by(links.c.household_code, links.c.person_id, links.c.record_key)
             )
-            .select_from(households.outerjoin(persons, persons.c.person_id == households.c.head_person_id))
-            .where(
-                households.c.village_code.in_(list(village_codes))
-                & (households.c.first_seen <= link_date)
-                & (households.c.last_seen >= link_date)
-                & ~households.c.household_key.startswith("poverty:")
-                & households.c.household_code.not_in(registered)
-            )
-            .order_by(households.c.household_code)
-        ).all()
-    return pd.DataFrame(rows, columns=columns)
+            for code, name, id_number in conn.execute(statement):
+                heads.setdefault(code, (name, id_number))
+    return pd.DataFrame(
+        [(code, village, hukou_no, *heads.get(code, (None, None))) for code, village, hukou_no in rows], columns=columns
+    )
 
 
 def read_distance_file(path: Path) -> dict[str, float]:
     """Village code → distance (km) from a CSV (UTF-8, with or without BOM) whose first column is the
     12-digit 区划代码 and whose second is the distance; rows without a number are left out."""
-    from pipelines.errors import BiduiError
+    from pipelines.errors import BiduiError, read_problem
 
     try:
         frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise BiduiError(f"读不了距离文件 {path}：{exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise BiduiError(f"距离文件 {path} 是空的") from exc
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise BiduiError(f"读不了距离文件 {path}：{read_problem(exc)}") from exc
     if frame.shape[1] < 2:
         raise BiduiError(f"距离文件 {path} 应有两列：区划代码、距离（公里）")
     codes = frame.iloc[:, 0].fillna("").str.strip()

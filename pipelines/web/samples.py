@@ -1,21 +1,24 @@
 """The cross-check sample pages (交叉检查抽样): the samples drawn for the viewer's counties
-(`bidui sample`), each sample as a page, and its workbook to download.
+(`bidui sample`), each sample as a page, its workbook to download and its printable A4 copy (the
+document `bidui sample` writes beside the workbook, as HTML to print from the browser or as PDF).
 
 Prefecture and auditor users see every county's samples in their region, a county user its own
-county's. The workbook is made again from the stored sample for whoever downloads it, so ID numbers
-are masked as the downloader's scope asks, whoever drew the sample.
+county's. The workbook and the printable copy are made again from the stored sample for whoever
+asks, so ID numbers are masked as the reader's scope asks, whoever drew the sample (the files
+written by `bidui sample` carry the drawer's mask, so the site never hands them out).
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from pipelines import store
+from pipelines.documents.sample_print import render_sample, sample_pdf
 from pipelines.documents.sample_workbook import household_rows, sample_sheets, village_sheet_name
 from pipelines.web.auth import PageForbidden, Viewer, roles
 from pipelines.web.pages import PAGE_SIZE, Page, attachment_headers, region_label, region_names, render
@@ -73,6 +76,7 @@ def sample_page(request: Request, who: Samples, sample_id: int):
         villages=villages,
         relapsed=relapsed,
         download=f"/samples/{sample_id}/download",
+        printable=f"/samples/{sample_id}/print",
     )
 
 
@@ -86,3 +90,20 @@ def download_sample(request: Request, who: Samples, sample_id: int):
         store.write_excel_tables(path, sample_sheets(sample, who.scope))
         data = path.read_bytes()
     return Response(data, media_type=XLSX_TYPE, headers=attachment_headers(name, f"sample-{sample_id}.xlsx"))
+
+
+PRINT_HINT = "这是交叉检查抽样的打印版（A4 横向）：用浏览器的“打印”（Ctrl+P）打印，本行不会印出。"
+
+
+@router.get("/samples/{sample_id}/print")
+def print_sample(
+    request: Request, who: Samples, sample_id: int, kind: Annotated[Literal["html", "pdf"], Query(alias="format")] = "html"
+):
+    """The sample's printable A4 copy for the viewer (ID numbers as they may see them): the HTML to
+    print from the browser, or (format=pdf) the PDF."""
+    sample = _sample_in_scope(request, who, sample_id)
+    if kind == "pdf":
+        name = Path(sample["file"] or f"交叉检查抽样_{sample_id}.xlsx").with_suffix(".pdf").name
+        headers = attachment_headers(name, f"sample-{sample_id}.pdf")
+        return Response(sample_pdf(sample, who.scope), media_type="application/pdf", headers=headers)
+    return HTMLResponse(render_sample(sample, who.scope, screen_hint=PRINT_HINT))

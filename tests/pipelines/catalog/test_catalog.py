@@ -141,6 +141,15 @@ def test_a_missing_copy_is_named(tmp_path):
         load_settings(environ={"BIDUI_FEEDS_CONFIG": str(tmp_path / "nowhere.toml")}, data_dir=tmp_path / "data")
 
 
+def test_a_broken_copy_is_named_with_its_line_in_chinese(tmp_path):
+    path = tmp_path / "feeds.toml"
+    path.write_text("[feeds.hukou\n", encoding="utf-8")
+    with pytest.raises(BiduiError) as raised:
+        load_feeds(path)
+    assert "TOML 格式有误（第 1 行" in str(raised.value)
+    assert "Error" not in str(raised.value) and "Invalid" not in str(raised.value)
+
+
 @pytest.mark.parametrize("command", [["validate", "2026-11-20"], ["clue", "list", "--user", "审核员甲"]])
 def test_the_cli_refuses_a_feed_added_by_configuration_without_a_traceback(tmp_path, command):
     env = {

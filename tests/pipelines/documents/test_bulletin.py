@@ -9,7 +9,6 @@ Registered persons A 100, B 200, C 100, D 100, E 50 (×1000 indicators are scale
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -27,6 +26,7 @@ from pipelines.documents.bulletin import (
     parse_month,
 )
 from pipelines.documents.bulletin import build_ranking as rank
+from pipelines.documents.bulletin_make import load_stored_bulletin
 from pipelines.errors import BiduiError
 from pipelines.store.tables import clue_events, ledger_rows, night_counts
 
@@ -106,6 +106,16 @@ def test_the_month_and_the_weights_are_checked_in_chinese(sqlite_settings, tmp_p
     config.write_text("[weights]\nclosure_rate = 1\nspeed = 2\n", encoding="utf-8")
     with pytest.raises(BiduiError, match="不认识的指标：speed"):
         load_weights(store_settings(sqlite_settings, config))
+
+
+def test_a_broken_weights_file_is_named_with_its_line_in_chinese(sqlite_settings, tmp_path):
+    config = tmp_path / "bulletin.toml"
+    config.write_text("[weights]\nclosure_rate = \n", encoding="utf-8")
+    with pytest.raises(BiduiError) as raised:
+        load_weights(store_settings(sqlite_settings, config))
+    assert str(raised.value) == f"读不了月通报配置 {config}：TOML 格式有误（第 2 行第 16 列），请对照内置的示例改正"
+    with pytest.raises(BiduiError, match="读不了月通报配置 .*nowhere.toml：文件不存在$"):
+        load_weights(store_settings(sqlite_settings, tmp_path / "nowhere.toml"))
 
 
 def store_settings(settings, config: Path):
@@ -277,6 +287,24 @@ def test_bottom_placements_in_a_row_call_for_talks_and_the_month_is_compared_wit
         build_bulletin(store.connect(bulletin_store), parse_month("2026-08"), WEIGHTS)
 
 
+def test_the_site_shows_a_stored_bulletin_with_the_same_change_since_last_month_as_its_files(bulletin_store, tmp_path):
+    engine = store.connect(bulletin_store)
+    made = make_bulletin(bulletin_store, "2026-11", "officer", out_dir=tmp_path / "11", pdf=False).bulletin
+    shown = load_stored_bulletin(engine, "2026-11")
+    assert shown is not None and shown["previous_label"] == "2026年10月"
+    changed = ("rank_change", "score_change", "found_change", "closed_change", "overdue_change", "closure_rate_change")
+    assert [[r[k] for k in ("county_code", *changed)] for r in shown["rows"]] == [
+        [r[k] for k in ("county_code", *changed)] for r in made.rows
+    ]
+    by = {r["county_code"]: r for r in shown["rows"]}
+    assert (by[B]["found_change_text"], by[B]["closed_change_text"], by[C]["overdue_change_text"]) == ("+30", "+11", "-1")
+    assert by[A]["closure_rate_change_text"] == "-10.0 个百分点"
+    assert {r["rank_change_text"] for r in shown["rows"]} <= {"持平"} | {
+        f"{w} {n} 位" for w in ("上升", "下降") for n in range(1, 5)
+    }
+    assert load_stored_bulletin(engine, "2026-09") is None
+
+
 def test_a_stored_bulletin_is_what_later_months_count_from_and_making_one_again_changes_nothing(bulletin_store, tmp_path):
     engine = store.connect(bulletin_store)
     make_bulletin(bulletin_store, "2026-10", "officer", out_dir=tmp_path / "10", pdf=False)
@@ -310,7 +338,7 @@ def _sheet(path: Path, name: str) -> list[tuple]:
     return [tuple(row) for row in book[name].iter_rows(values_only=True)]
 
 
-def test_the_bulletin_files_html_pdf_and_xlsx_hold_the_same_tables(bulletin_store):
+def test_the_bulletin_files_html_pdf_and_xlsx_hold_the_same_tables(bulletin_store, pdf_pages):
     result = make_bulletin(bulletin_store, "2026-11", "officer")
     out = bulletin_store.data_dir / "bulletins" / "2026-11"
     assert result.out_dir == out
@@ -384,9 +412,12 @@ def test_the_bulletin_files_html_pdf_and_xlsx_hold_the_same_tables(bulletin_stor
     assert html.count('<tr class="bottom">') == 3 + 3  # ranking and the consecutive table
     pdf = out / "月通报-2026-11.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for words in ("月通报", "荔波县", TALK_PRINCIPAL, "第1页共2页", "签字"):
+    pages = pdf_pages(pdf)
+    assert len(pages) == 2
+    text = "".join(pages)
+    for words in ("月通报", "荔波县", TALK_PRINCIPAL, "签字"):
         assert words in text, words
+    assert ["第1页共2页" in "".join(p.split()) for p in pages] == [True, False]
 
 
 def test_the_command_makes_the_bulletin_for_the_data_officer_only(bulletin_store, make_officer, tmp_path):
@@ -469,3 +500,32 @@ def test_making_a_bulletin_again_without_pdf_leaves_no_stale_pdf_beside_it(bulle
     (out / "月通报-2026-11.pdf").write_bytes(b"%PDF-1.7 an earlier bulletin")
     make_bulletin(bulletin_store, "2026-11", "officer", out_dir=out, pdf=False)
     assert sorted(p.name for p in out.iterdir()) == ["月通报-2026-11.html", "月通报-2026-11.xlsx"]
+
+
+def test_a_relative_out_dir_is_stored_as_the_absolute_folder_the_site_serves_from(bulletin_store, tmp_path, monkeypatch):
+    # `bidui bulletin --month 2026-11 --out 通报` in the officer's folder; the site runs elsewhere.
+    monkeypatch.chdir(tmp_path)
+    result = make_bulletin(bulletin_store, "2026-11", "officer", out_dir=Path("通报"), pdf=False)
+    assert result.out_dir == tmp_path / "通报" and all(f.is_absolute() for f in result.files)
+    assert store.load_bulletin(store.connect(bulletin_store), "2026-11")["out_dir"] == str(tmp_path / "通报")
+
+
+def test_a_bulletin_whose_ranks_cannot_be_stored_leaves_the_earlier_files_as_they_were(bulletin_store, tmp_path, monkeypatch):
+    # The site shows the stored ranks beside the files: new files over old ranks would disagree.
+    out = tmp_path / "11"
+    make_bulletin(bulletin_store, "2026-11", "officer", out_dir=out, pdf=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    class Later(dt.datetime):  # the new files would print another time of making
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2030, 1, 1, 8, 0, 0)
+
+    monkeypatch.setattr("pipelines.documents.render.dt", type("Clock", (), {"datetime": Later}))
+    monkeypatch.setattr(store, "write_bulletin", broken)
+    with pytest.raises(RuntimeError):
+        make_bulletin(bulletin_store, "2026-11", "another officer", out_dir=out, pdf=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

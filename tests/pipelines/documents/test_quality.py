@@ -4,7 +4,6 @@ in its docstring): per-county counts, accuracy, the change since a previous repo
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -117,9 +116,15 @@ def test_change_since_the_previous_report_and_since(quality_settings):
     assert [r["report_night"] for r in store.list_quality_reports(engine, 10)] == [N2, N1]
 
 
-def test_files_xlsx_values_and_pdf_with_chinese(quality_settings, tmp_path):
+def test_files_xlsx_values_and_pdf_with_chinese(quality_settings, tmp_path, pdf_pages):
+    night_reports = quality_settings.reports_dir / N2.isoformat()
+    night_reports.mkdir(parents=True, exist_ok=True)
+    (night_reports / "validation.html").write_text("<html></html>", encoding="utf-8")
     result = make_quality_report(quality_settings, N2, "officer", out_dir=tmp_path / "out")
     assert result["night"] == N2 and result["accuracy"] == pytest.approx(0.4)
+    printed = Path(result["html"]).read_text(encoding="utf-8")
+    assert f"逐条校验结果见监测网站“当晚比对”页（{N2.isoformat()}）的“数据校验报告”" in printed
+    assert str(quality_settings.data_dir) not in printed  # a server's paths mean nothing on paper
     book = load_workbook(result["xlsx"])
     assert book.sheetnames == ["说明", "各县问题", "与上期比较", "校验结果", "关联覆盖"]
     sheet = book["各县问题"]
@@ -134,7 +139,7 @@ def test_files_xlsx_values_and_pdf_with_chinese(quality_settings, tmp_path):
     assert "数据准确率 = 1 −（有错误的行数 + 被拒收数据项的行数）÷ 报送行数" in html and "40.00%" in html
     pdf = Path(result["pdf"])
     assert pdf.read_bytes()[:4] == b"%PDF"
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = "".join(pdf_pages(pdf))
     assert "扶贫数据质量报告" in text and "瓮安县" in text and "数据准确率" in text
     stored = store.load_quality_report(store.connect(quality_settings), N2)
     assert stored["pdf"] == str(pdf) and stored["made_by"] == "officer"
@@ -251,3 +256,53 @@ def test_a_report_is_never_compared_with_itself(quality_settings):
     later = make_quality_report(quality_settings, N2, "officer", since=N2 + (N2 - N1) * 10, pdf=False)
     assert later["compared_with"] == N1
     assert store.load_quality_report(store.connect(quality_settings), N2)["compared_with"] == N1
+
+
+def test_a_report_whose_store_write_fails_leaves_the_earlier_files_as_they_were(quality_settings, tmp_path, monkeypatch):
+    # The files and the stored report go together: when storing the values fails, the HTML of the
+    # new report must not replace the earlier one beside the earlier xlsx and stored row.
+    out = tmp_path / "out"
+    first = make_quality_report(quality_settings, N2, "officer", out_dir=out, pdf=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(store, "write_quality_report", broken)
+    monkeypatch.setattr("pipelines.documents.render.dt", _later_clock())
+    with pytest.raises(RuntimeError):
+        make_quality_report(quality_settings, N2, "officer", out_dir=out, pdf=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert Path(first["html"]).read_bytes() == before[Path(first["html"]).name]
+
+
+def _later_clock():
+    """A datetime module whose now() is a fixed later time: a second making prints another time."""
+    import datetime as real
+
+    class Later(real.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2030, 1, 1, 8, 0, 0)
+
+    class Clock:
+        datetime = Later
+
+    return Clock
+
+
+def test_making_the_report_again_without_pdf_leaves_no_stale_pdf_beside_it(quality_settings, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / f"数据质量报告-{N2.isoformat()}.pdf").write_bytes(b"%PDF-1.7 an earlier report")
+    make_quality_report(quality_settings, N2, "officer", out_dir=out, pdf=False)
+    assert sorted(p.name for p in out.iterdir()) == [f"数据质量报告-{N2.isoformat()}.{kind}" for kind in ("html", "xlsx")]
+
+
+def test_a_relative_out_dir_is_stored_as_the_absolute_path_the_site_serves(quality_settings, tmp_path, monkeypatch):
+    # `bidui quality-report --out 报告` in the officer's folder; the site runs elsewhere.
+    monkeypatch.chdir(tmp_path)
+    make_quality_report(quality_settings, N2, "officer", out_dir=Path("报告"), pdf=False)
+    stored = store.load_quality_report(store.connect(quality_settings), N2)
+    assert stored["html"] == str(tmp_path / "报告" / f"数据质量报告-{N2.isoformat()}.html")
+    assert stored["xlsx"] == str(tmp_path / "报告" / f"数据质量报告-{N2.isoformat()}.xlsx")

@@ -12,6 +12,8 @@ B exited 2024, C identified 2025 not exited, D not exited, R 返贫, O exited 20
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 
 import numpy as np
 import openpyxl
@@ -20,8 +22,15 @@ import pytest
 
 from pipelines import store
 from pipelines.access import Scope
-from pipelines.documents.sample import make_sample
-from pipelines.documents.sample_draw import draw_households, draw_villages, household_strata, non_poor_pool
+from pipelines.documents.sample import make_sample, sample_rules
+from pipelines.documents.sample_draw import (
+    SCHEME_FALLBACKS,
+    STRATUM_FALLBACKS,
+    draw_households,
+    draw_villages,
+    household_strata,
+    non_poor_pool,
+)
 
 NIGHT = dt.date(2026, 11, 20)
 YEAR = 2026
@@ -52,9 +61,12 @@ def _id(village: str, number: int) -> str:
     return f"{village[:6]}1970{number % 12 + 1:02d}{number % 28 + 1:02d}{number:04d}"
 
 
-def build_county(settings) -> None:
-    """The hand-made county above: region reference, the poverty snapshots of NIGHT, and the base
-    map (every registered household in it too, linked, so it is not a general household)."""
+def county_night(settings, day: dt.date, renamed: dict[str, str] | None = None) -> None:
+    """One night of the hand-made county above: region reference, the poverty snapshots, the hukou
+    snapshot of the general households (each head 户主 of their 户号) and the base map of that night
+    (every registered household in it too, linked, so it is not a general household). `renamed`:
+    person id → the head's name that night (in the hukou row and so in the base map)."""
+    renamed = renamed or {}
     engine = store.connect(settings)
     regions = [{"code": "522790000000", "name": "测试县", "level": "county"}]
     regions += [{"code": f"{t}000", "name": n, "level": "township"} for t, n in TOWNSHIPS.items()]
@@ -63,8 +75,8 @@ def build_county(settings) -> None:
         for c, (n, poor, km, _s, _g) in VILLAGES.items()
     ]
     store.replace_region_reference(engine, pd.DataFrame(regions), source="hand-made")
-    store.record_delivery(engine, NIGHT, "hand-made")
-    poverty, members, links, people, homes = [], [], [], [], []
+    store.record_delivery(engine, day, "hand-made")
+    poverty, members, hukou, links, people, homes = [], [], [], [], [], []
     number = 0
     for village, (_name, _poor, _km, strata, general) in VILLAGES.items():
         for i, stratum in enumerate(strata, start=1):
@@ -96,35 +108,50 @@ def build_county(settings) -> None:
             links.append(("poverty_households", no, f"P{number:09d}", code, "id_exact", 1.0, None, None, None, None))
         for g in range(1, general + 1):
             number += 1
-            code, person = f"H{village}{9000 + g}", f"P{number:09d}"
+            code, person, hukou_no = f"H{village}{9000 + g}", f"P{number:09d}", f"HKG{village}{g}"
+            name, id_number = renamed.get(person, f"农户{village[-3:]}{g}"), _id(village, number)
             homes.append(
                 {
                     "household_code": code,
-                    "household_key": f"hukou:HKG{village}{g}",
-                    "hukou_no": f"HKG{village}{g}",
+                    "household_key": f"hukou:{hukou_no}",
+                    "hukou_no": hukou_no,
                     "village_code": village,
                     "head_person_id": person,
                 }
             )
-            people.append(
-                {"person_id": person, "household_code": code, "name": f"农户{village[-3:]}{g}", "id_number": _id(village, number)}
+            people.append({"person_id": person, "household_code": code, "name": name, "id_number": id_number})
+            hukou.append(
+                {
+                    "row_no": number,
+                    "person_no": f"HKP{number}",
+                    "id_number": id_number,
+                    "name": name,
+                    "hukou_no": hukou_no,
+                    "relation": "户主",
+                    "village_code": village,
+                    "state": "正常",
+                }
             )
             links.append(("hukou", f"HKP{number}", person, code, "singleton", 1.0, None, None, None, None))
-    store.write_snapshot(
-        engine, "poverty_households", NIGHT, pd.DataFrame(poverty), load=dict(status="loaded", rows=len(poverty))
-    )
-    store.write_snapshot(engine, "poverty_members", NIGHT, pd.DataFrame(members), load=dict(status="loaded", rows=len(members)))
+    store.write_snapshot(engine, "poverty_households", day, pd.DataFrame(poverty), load=dict(status="loaded", rows=len(poverty)))
+    store.write_snapshot(engine, "poverty_members", day, pd.DataFrame(members), load=dict(status="loaded", rows=len(members)))
+    store.write_snapshot(engine, "hukou", day, pd.DataFrame(hukou), load=dict(status="loaded", rows=len(hukou)))
     person_columns = [c for c in store.PERSON_COLUMNS if c not in ("first_seen", "last_seen")]
     household_columns = [c for c in store.HOUSEHOLD_COLUMNS if c not in ("first_seen", "last_seen")]
     store.write_base_map(
         engine,
-        NIGHT,
+        day,
         pd.DataFrame(links, columns=store.LINK_COLUMNS),
         pd.DataFrame(people, columns=person_columns).astype(object),
         pd.DataFrame(homes, columns=household_columns).astype(object),
         pd.DataFrame(columns=store.REVIEW_COLUMNS),
         {},
     )
+
+
+def build_county(settings) -> None:
+    """The hand-made county above on NIGHT."""
+    county_night(settings, NIGHT)
 
 
 # --- the pieces -----------------------------------------------------------------------------
@@ -217,6 +244,57 @@ def test_no_newly_identified_household_takes_not_exited_ones_as_the_scheme_says(
     assert notes == ["甲一村：2025—2026年新识别贫困户仅 0 户（应抽 2 户），从未脱贫户补抽 2 户"]
 
 
+def test_with_neither_newly_identified_nor_not_exited_both_take_exited_2016_2018_as_the_scheme_says():
+    # Year 2019 names the strata as the scheme does. B 10: its own 4, then 2 for 新识别, 2 for 未脱贫.
+    drawn, notes = draw_households(_households("AAAA" + "B" * 10 + "EEEE"), np.random.default_rng(2), 2019, "甲一村")
+    assert sorted((h.drawn_for, h.stratum) for h in drawn if h.drawn_for != h.stratum) == [("C", "B")] * 2 + [("D", "B")] * 2
+    assert len(drawn) == 16
+    assert notes == [
+        "甲一村：2018—2019年新识别贫困户仅 0 户（应抽 2 户），从2016—2018年脱贫户补抽 2 户",
+        "甲一村：未脱贫户仅 0 户（应抽 2 户），从2016—2018年脱贫户补抽 2 户",
+    ]
+
+
+def test_without_exited_this_year_the_slot_takes_exited_2016_2018_as_the_scheme_says():
+    drawn, notes = draw_households(_households("B" * 8 + "CCDDEEEE"), np.random.default_rng(4), 2019, "乙一村")
+    assert sorted((h.drawn_for, h.stratum) for h in drawn if h.drawn_for != h.stratum) == [("A", "B")] * 4
+    assert {h.code for h in drawn} == {f"h{i:02d}" for i in range(16)}
+    assert notes == ["乙一村：2019年脱贫户仅 0 户（应抽 4 户），从2016—2018年脱贫户补抽 4 户"]
+
+
+def test_the_scheme_s_own_fall_backs_lead_each_chain_in_the_scheme_s_order():
+    for slot, named in SCHEME_FALLBACKS.items():
+        assert [s for s in STRATUM_FALLBACKS[slot] if s in named] == list(named), slot
+    # What comes before a source the scheme names is a stratum its condition has empty: 未脱贫户
+    # takes 新识别's leftovers first, but the scheme speaks only when there are no 新识别 at all.
+    assert STRATUM_FALLBACKS["A"][0] == "B" and STRATUM_FALLBACKS["C"][:2] == ("D", "B")
+    assert STRATUM_FALLBACKS["D"][:2] == ("C", "B") and STRATUM_FALLBACKS["E"] == ()
+
+
+def test_the_rules_quote_the_scheme_and_mark_what_bidui_decided_where_it_is_silent():
+    rules = sample_rules(2019, "区划参考")
+    assert rules[5] == (
+        "补抽（方案规定）：抽查村没有2018—2019年新识别贫困户的，抽查未脱贫户；既没有2018—2019年新识别贫困户也没有"
+        "未脱贫户的，抽查2016—2018年脱贫户；没有2019年脱贫户的，抽查2016—2018年脱贫户"
+    )
+    assert rules[6] == (
+        "补抽（方案未规定，本系统的做法）：某类户少于应抽户数（不只是一户也没有）时同样补足；各类的补抽顺序为："
+        "2019年脱贫户不足时依次从2016—2018年脱贫户、未脱贫户、一般农户补抽（其中从2016—2018年脱贫户补抽为方案规定，"
+        "其余为本系统的做法）；2016—2018年脱贫户不足时依次从2019年脱贫户、未脱贫户、一般农户补抽（方案未规定，"
+        "均为本系统的做法）；2018—2019年新识别贫困户不足时依次从未脱贫户、2016—2018年脱贫户、一般农户补抽（其中从"
+        "未脱贫户、2016—2018年脱贫户补抽为方案规定，其余为本系统的做法）；未脱贫户不足时依次从2018—2019年新识别"
+        "贫困户、2016—2018年脱贫户、一般农户补抽（其中从2016—2018年脱贫户补抽为方案规定，其余为本系统的做法）；"
+        "几类同时不足时按2019年脱贫户、2016—2018年脱贫户、2018—2019年新识别贫困户、未脱贫户的次序补抽，先补的类先用"
+        "其他类剩余的户"
+    )
+    assert rules[7].startswith("返贫户（方案规定“抽查村中有返贫户的，实行全覆盖调查”）：抽中村的返贫户全部列入")
+    assert rules[8] == (
+        "村民小组（方案规定“从1个贫困村和1个非贫困村中分别抽取1个村民小组，实行全覆盖调查”）：本样本未抽取——"
+        "各部门报送的数据中没有村民小组（组）字段，无法按组抽取，请考核组在现场确定村民小组"
+    )
+    assert all("方案" in r or "本系统" in r for r in rules[:-1])
+
+
 # --- a county in the store --------------------------------------------------------------------
 
 # Seed 8 on 测试县: 甲一村 (poor) has more households than every quota, so its draw is the seed's.
@@ -232,6 +310,8 @@ EXPECTED_JIA_YI = [
     f"{JIA_YI}0018",  # 返贫户, always
 ]
 COUNTY_SCOPE = Scope("xian", "county", COUNTY)
+# A sample without its PDF (WeasyPrint takes seconds): the printable copy's own tests make one.
+draw = functools.partial(make_sample, pdf=False)
 
 
 @pytest.fixture
@@ -246,7 +326,7 @@ def _codes(sample, name):
 
 
 def test_a_seed_draws_exactly_these_villages_and_households_and_records_how(county, tmp_path):
-    sample = make_sample(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "s.xlsx")
+    sample = draw(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "s.xlsx")
     drawn = sample["drawn"]
     assert [v["name"] for v in drawn["villages"]] == EXPECTED_VILLAGES
     assert [v["kind"] for v in drawn["villages"]] == ["建档立卡贫困村"] * 2 + ["建档立卡贫困人口较多的非贫困村"] * 2
@@ -266,9 +346,9 @@ def test_a_seed_draws_exactly_these_villages_and_households_and_records_how(coun
 
 def test_the_same_seed_gives_the_same_sample_and_another_seed_another(county, tmp_path):
     engine = store.connect(county)
-    first = make_sample(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "a.xlsx")
-    again = make_sample(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "b.xlsx")
-    other = make_sample(engine, county, COUNTY_SCOPE, COUNTY, YEAR, 7, out=tmp_path / "c.xlsx")
+    first = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "a.xlsx")
+    again = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "b.xlsx")
+    other = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, 7, out=tmp_path / "c.xlsx")
     assert again["drawn"] == first["drawn"]
     assert again["sample_id"] == first["sample_id"]  # the same draw is stored once
     assert [v["name"] for v in other["drawn"]["villages"]] == ["乙一村", "丙二村", "甲二村", "丁一村"]
@@ -277,7 +357,7 @@ def test_the_same_seed_gives_the_same_sample_and_another_seed_another(county, tm
 
 
 def test_the_relapsed_households_of_the_sampled_villages_are_all_added(county, tmp_path):
-    sample = make_sample(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, 7, out=tmp_path / "s.xlsx")
+    sample = draw(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, 7, out=tmp_path / "s.xlsx")
     relapsed = [h["code"] for h in sample["drawn"]["households"] if h["stratum"] == "返贫户（全覆盖）"]
     assert relapsed == ["5227901022010008"]  # 乙一村's; 甲一村 (not drawn with seed 7) keeps its own out
     assert _codes(sample, "乙一村")[-1] == "5227901022010008"
@@ -285,7 +365,7 @@ def test_the_relapsed_households_of_the_sampled_villages_are_all_added(county, t
 
 def test_the_workbook_has_the_about_sheet_a_sheet_per_village_and_the_relapsed_with_ids_masked(county, tmp_path):
     out = tmp_path / "sample.xlsx"
-    make_sample(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=out)
+    draw(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=out)
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["说明", "1-甲一村", "2-丙二村", "3-乙二村", "4-丁一村", "返贫户"]
     about = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=4, values_only=True)}
@@ -314,15 +394,54 @@ def test_the_workbook_has_the_about_sheet_a_sheet_per_village_and_the_relapsed_w
     assert [r[0] for r in relapsed[1:]] == ["甲一村"] and relapsed[1][4] == f"{JIA_YI}0018"
 
 
+def test_the_printable_sample_is_written_beside_the_workbook_as_html_and_pdf(county, tmp_path, pdf_pages):
+    out = tmp_path / "抽样.xlsx"
+    sample = make_sample(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=out)
+    files = {kind: tmp_path / f"抽样.{kind}" for kind in ("xlsx", "html", "pdf")}
+    assert sample["documents"] == {kind: str(path) for kind, path in files.items()}
+    assert sorted(p.name for p in tmp_path.glob("抽样.*")) == ["抽样.html", "抽样.pdf", "抽样.xlsx"]
+
+    html = files["html"].read_text(encoding="utf-8")
+    assert "<title>测试县（522790）2026年交叉检查抽样</title>" in html
+    assert re.findall(r"<h2>(第 \d 村：[^<]+)</h2>", html) == [
+        "第 1 村：甲镇甲一村",
+        "第 2 村：丙镇丙二村",
+        "第 3 村：乙镇乙二村",
+        "第 4 村：丁镇丁一村",
+    ]
+    jia_yi = html[html.index("第 1 村：甲镇甲一村") : html.index("第 2 村：")]
+    assert re.findall(r'<td class="nowrap">(H?\d{16})</td>', jia_yi) == EXPECTED_JIA_YI  # the 16 and its 返贫户
+    assert "522790********0001" in jia_yi and "522790197002020001" not in html  # masked as for the workbook
+    for text in ("随机种子", "安徽省2019年", "补抽（方案规定）", "本样本未抽取", "从其他非贫困村中补抽乙二村"):
+        assert text in html, text
+
+    assert files["pdf"].read_bytes().startswith(b"%PDF")
+    pages = [" ".join(page.split()) for page in pdf_pages(files["pdf"])]
+    # The account of the draw takes two pages; each village starts a page of its own and fits on it.
+    assert len(pages) == 6
+    assert pages[0].startswith("测试县（522790）2026年交叉检查抽样 数据日期 2026-11-20 · 随机种子 8 一、抽样说明")
+    assert all(f"第 {n} 页 共 6 页" in page for n, page in enumerate(pages, start=1))
+    assert [page[: page.index(" 村 乡镇")] for page in pages[2:]] == [
+        "第 1 村：甲镇甲一村",
+        "第 2 村：丙镇丙二村",
+        "第 3 村：乙镇乙二村",
+        "第 4 村：丁镇丁一村",
+    ]
+    assert "1 2026年脱贫户 2026年脱贫户 5227901012010001 户主010001 522790********0001 2015 2026 已脱贫 2" in pages[2]
+    assert "抽样人（签字）： 日期： 年 月 日 复核人（签字）： 日期： 年 月 日 考核组组长（签字）：" in pages[-1]
+
+
 def test_a_sample_is_drawn_only_for_a_county_in_the_users_scope(county, tmp_path):
     from pipelines.errors import BiduiError
 
     engine = store.connect(county)
     with pytest.raises(BiduiError, match="不在用户 other 的管辖范围内"):
-        make_sample(engine, county, Scope("other", "county", "522701"), COUNTY, YEAR, SEED, out=tmp_path / "x.xlsx")
+        draw(engine, county, Scope("other", "county", "522701"), COUNTY, YEAR, SEED, out=tmp_path / "x.xlsx")
     with pytest.raises(BiduiError, match="无权抽取交叉检查样本"):
-        make_sample(engine, county, Scope("town", "township", "522790101"), COUNTY, YEAR, SEED, out=tmp_path / "x.xlsx")
-    assert not (tmp_path / "x.xlsx").exists() and store.list_samples(engine, None, 10) == []
+        draw(engine, county, Scope("town", "township", "522790101"), COUNTY, YEAR, SEED, out=tmp_path / "x.xlsx")
+    with pytest.raises(BiduiError, match="应以 .xlsx 结尾"):
+        draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "x.pdf")
+    assert list(tmp_path.glob("x.*")) == [] and store.list_samples(engine, None, 10) == []
 
 
 def test_the_sample_command_draws_writes_and_prints_the_fall_backs(county, tmp_path, cheap_passwords, monkeypatch):
@@ -343,7 +462,13 @@ def test_the_sample_command_draws_writes_and_prints_the_fall_backs(county, tmp_p
     assert "测试县（522790）2026 年交叉检查抽样：随机种子 8，数据日期 2026-11-20" in result.output
     assert "第 1 村：甲镇甲一村（建档立卡贫困村），17 户" in result.output
     assert "补抽：丁一村：未脱贫户仅 0 户（应抽 2 户），仍少 2 户" in result.output
-    assert out.is_file()
+    written = [tmp_path / f"抽样.{kind}" for kind in ("xlsx", "html", "pdf")]
+    assert [f"已写入 {path}" in result.output for path in written] == [True] * 3
+    assert all(path.is_file() for path in written)
+    # Drawn again without a PDF: the earlier PDF does not stay beside the new files as if it were theirs.
+    again = CliRunner().invoke(app, [*args, "--no-pdf", "--user", "xian", "--password-file", str(tmp_path / "pw")], env=env)
+    assert again.exit_code == 0, again.output
+    assert "抽样.pdf" not in again.output and sorted(p.name for p in tmp_path.glob("抽样.*")) == ["抽样.html", "抽样.xlsx"]
     refused = CliRunner().invoke(
         app, [*args[:2], "522701", *args[3:], "--user", "xian", "--password-file", str(tmp_path / "pw")], env=env
     )
@@ -357,9 +482,7 @@ def test_a_distance_file_replaces_the_reference_distances(county, tmp_path):
     engine = store.connect(county)
     for seed in range(1, 5):
         out = tmp_path / f"d{seed}.xlsx"
-        sample = make_sample(
-            engine, county, COUNTY_SCOPE, COUNTY, YEAR, seed, out=out, distances=distances, distance_source="测试"
-        )
+        sample = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, seed, out=out, distances=distances, distance_source="测试")
         assert sample["drawn"]["villages"][0]["name"] == "丙二村", seed
     assert any("距离来源：测试" in r for r in sample["drawn"]["rules"])
 
@@ -370,7 +493,7 @@ def test_the_same_seed_and_data_date_draw_the_same_sample_after_later_nights(cou
     from pipelines.store.tables import households
 
     engine = store.connect(county)
-    first = make_sample(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "a.xlsx", as_of=NIGHT)
+    first = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "a.xlsx", as_of=NIGHT)
     later = NIGHT + dt.timedelta(days=1)
     with engine.begin() as conn:
         conn.execute(
@@ -387,6 +510,72 @@ def test_the_same_seed_and_data_date_draw_the_same_sample_after_later_nights(cou
                 for g in range(1, 7)
             ],
         )
-    again = make_sample(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "b.xlsx", as_of=NIGHT)
+    again = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "b.xlsx", as_of=NIGHT)
     assert _codes(again, "甲一村") == EXPECTED_JIA_YI
     assert again["drawn"] == first["drawn"]
+
+
+def test_the_heads_of_general_households_are_named_as_on_the_data_date(county, tmp_path):
+    # 甲一村's 一般农户 H…9003 (head P000000022) is drawn with SEED; the next night its head is
+    # renamed in the household register, and so in the base map. A sample of NIGHT still names the
+    # head as NIGHT's register did; a sample of the next night names them as that night's does.
+    later = NIGHT + dt.timedelta(days=1)
+    county_night(county, later, renamed={"P000000022": "改名户主"})
+    engine = store.connect(county)
+
+    def head(sample):
+        return next((h["head_name"], h["head_id"]) for h in sample["drawn"]["households"] if h["code"] == f"H{JIA_YI}9003")
+
+    before = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "a.xlsx", as_of=NIGHT)
+    after = draw(engine, county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "b.xlsx", as_of=later)
+    assert before["drawn"]["link_date"] == "2026-11-20" and after["drawn"]["link_date"] == "2026-11-21"
+    assert head(before) == ("农户2013", "522790197011230022")
+    assert head(after) == ("改名户主", "522790197011230022")
+
+
+def test_a_distance_file_that_cannot_be_read_is_named_in_chinese(tmp_path):
+    from pipelines.errors import BiduiError
+    from pipelines.store.samples import read_distance_file
+
+    saved_by_excel = tmp_path / "距离.csv"
+    saved_by_excel.write_bytes("区划代码,公里\n522725101201,12\n".encode("gb18030"))
+    with pytest.raises(BiduiError, match=r"读不了距离文件 .*：不是 UTF-8 编码（第 1 个字节起无法解码），请另存为 UTF-8$"):
+        read_distance_file(saved_by_excel)
+    empty = tmp_path / "空.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(BiduiError, match=r"距离文件 .* 是空的$"):
+        read_distance_file(empty)
+    with pytest.raises(BiduiError, match=r"：文件不存在$"):
+        read_distance_file(tmp_path / "没有.csv")
+
+
+def test_a_distance_file_without_any_village_of_the_county_is_refused(county, tmp_path):
+    # Saved by Excel, the codes read 5.2279E+11: not one village matches. The sample must not name
+    # the file as its distance source while every village was weighted alike.
+    from pipelines.errors import BiduiError
+
+    engine = store.connect(county)
+    mangled = {"5.2279E+11": 30.0, "522701101201": 12.0}
+    with pytest.raises(BiduiError, match=r"^距离文件 距离.csv 中没有县 522790 任何一个村的距离"):
+        draw(
+            engine,
+            county,
+            COUNTY_SCOPE,
+            COUNTY,
+            YEAR,
+            SEED,
+            out=tmp_path / "s.xlsx",
+            distances=mangled,
+            distance_source="距离文件 距离.csv",
+        )
+    assert list(tmp_path.glob("s.*")) == [] and store.list_samples(engine, None, 10) == []
+
+
+def test_a_sample_whose_row_cannot_be_stored_leaves_no_file(county, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(store, "write_sample", broken)
+    with pytest.raises(RuntimeError):
+        draw(store.connect(county), county, COUNTY_SCOPE, COUNTY, YEAR, SEED, out=tmp_path / "s.xlsx")
+    assert list(tmp_path.glob("s.*")) == []

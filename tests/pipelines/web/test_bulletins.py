@@ -43,6 +43,9 @@ def test_the_bulletin_shows_its_stored_figures(with_bulletin, client_for):
     assert (order[0] < order[1]) == (codes.index("522725") < codes.index("522701"))
     for r in ranks:
         assert f"{r['score']:.2f}" in page
+    assert "较上月排名" in page and "得分较上月" in page
+    # The site sample has no October: nothing to compare with, and the page says so.
+    assert "上月没有可比较的数据" in page and "小字为较" not in page
 
 
 def test_the_files_download_and_nothing_else(with_bulletin, client_for):

@@ -63,6 +63,7 @@ NOT_FOUND = [
     # No sample in the sample store: tests/pipelines/web/test_samples_pages.py stores two and checks the 403s.
     ("/samples/{sample_id}", "/samples/999", MONITORS),
     ("/samples/{sample_id}/download", "/samples/999/download", MONITORS),
+    ("/samples/{sample_id}/print", "/samples/999/print", MONITORS),
     ("/no-such-page", "/no-such-page", EVERYONE),
 ]
 # Routes reached without signing in, and those covered by other tests (moves, uploads, sign-in).

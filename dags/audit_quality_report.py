@@ -7,14 +7,18 @@ Pipeline imports live inside the task body so this file parses in milliseconds.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-__all__ = ["LOCAL_TZ", "audit_quality_report", "report_date_for"]
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["LOCAL_TZ", "audit_quality_report", "record_failure", "report_date_for"]
 
 LOCAL_TZ = "Asia/Shanghai"
+NIGHT = Asset("bidui://night")  # read: the report is made for a night on or before as_of
 
 DOC_MD = """
 ### 数据质量报告 · Pre-audit data-quality report
@@ -35,6 +39,20 @@ def report_date_for(moment: datetime) -> date:
     return pendulum.instance(moment).in_timezone(LOCAL_TZ).date()
 
 
+def record_failure(context: Context) -> None:
+    """Every task's on_failure_callback: the failed try goes where the night page lists it, under
+    the as_of date asked for, or the night before the run's local date."""
+    from pipelines.night import record_task_failure
+
+    record_task_failure(
+        context,
+        lambda: (
+            context["params"].get("as_of")
+            or report_date_for(context.get("logical_date") or context["dag_run"].run_after) - timedelta(days=1)
+        ),
+    )
+
+
 @dag(
     dag_id="audit_quality_report",
     schedule=None,
@@ -42,7 +60,12 @@ def report_date_for(moment: datetime) -> date:
     catchup=False,
     max_active_runs=1,
     tags=["bidui", "documents", "audit"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": record_failure,
+    },
     params={
         "as_of": Param(
             None,
@@ -64,7 +87,7 @@ def report_date_for(moment: datetime) -> date:
 def audit_quality_report() -> None:
     """Make the data-quality report."""
 
-    @task(multiple_outputs=False)
+    @task(multiple_outputs=False, execution_timeout=timedelta(minutes=30), inlets=[NIGHT])
     def quality_report() -> dict[str, Any]:
         """The report for the run's as_of, by the system; returns the night and the files."""
         from pipelines.documents import make_quality_report

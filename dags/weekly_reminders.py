@@ -8,14 +8,18 @@ milliseconds.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
+from airflow.sdk import Asset, CronTriggerTimetable, dag, get_current_context, task
 
-__all__ = ["LOCAL_TZ", "reminder_date_for", "weekly_reminders"]
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["LOCAL_TZ", "record_failure", "reminder_date_for", "weekly_reminders"]
 
 LOCAL_TZ = "Asia/Shanghai"
+NIGHT = Asset("bidui://night")  # read, not waited for: reminders keep their date (Monday 08:00)
 
 DOC_MD = """
 ### 每周逾期提醒 · Weekly overdue reminders
@@ -35,6 +39,16 @@ def reminder_date_for(moment: datetime) -> date:
     return pendulum.instance(moment).in_timezone(LOCAL_TZ).date()
 
 
+def record_failure(context: Context) -> None:
+    """Every task's on_failure_callback: the failed try goes where the night page lists it, under
+    the night before the run's local date (the newest night a 08:00 run reads)."""
+    from pipelines.night import record_task_failure
+
+    record_task_failure(
+        context, lambda: reminder_date_for(context.get("logical_date") or context["dag_run"].run_after) - timedelta(days=1)
+    )
+
+
 @dag(
     dag_id="weekly_reminders",
     # A trigger timetable makes logical_date the Monday 08:00 trigger time itself.
@@ -43,13 +57,18 @@ def reminder_date_for(moment: datetime) -> date:
     catchup=False,
     max_active_runs=1,
     tags=["bidui", "weekly", "documents"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "execution_timeout": timedelta(minutes=20),
+        "on_failure_callback": record_failure,
+    },
     doc_md=DOC_MD,
 )
 def weekly_reminders() -> None:
     """Write this week's overdue lists."""
 
-    @task(multiple_outputs=False)
+    @task(multiple_outputs=False, execution_timeout=timedelta(minutes=20), inlets=[NIGHT])
     def remind() -> dict[str, Any]:
         """Every county's overdue list on the run's date, as the system; returns the files written."""
         from pipelines.documents import run_weekly_reminders

@@ -99,16 +99,23 @@ def _progress(title: str) -> Iterator:
 def demo_data(
     persons: int = typer.Option(2000, help="模拟人口数"),
     seed: int = typer.Option(20261120, help="随机种子（相同种子生成相同数据）"),
-    out: Path = typer.Option(..., help="输出目录（在其下生成以数据日期命名的交付目录）"),
-    as_of: str = typer.Option(dt.date.today().isoformat(), "--as-of", help="数据日期 YYYY-MM-DD"),
+    out: Path | None = typer.Option(None, help="输出目录（在其下生成以数据日期命名的交付目录；用 --after 时默认与前一晚同目录）"),
+    as_of: str | None = typer.Option(None, "--as-of", help="数据日期 YYYY-MM-DD（默认今天；用 --after 时默认为前一晚的次日）"),
+    after: Path | None = typer.Option(None, "--after", help="前一晚的模拟交付目录：生成它的下一晚（少数人变化，其余行不变）"),
+    changes: float = typer.Option(0.01, "--changes", help="用 --after 时一晚内发生变化的人口比例"),
 ) -> None:
-    """生成一份带真值的模拟交付数据（全部为虚构数据）。"""
-    from pipelines.demo import generate_delivery
+    """生成一份带真值的模拟交付数据（全部为虚构数据）；用 --after 生成某份模拟交付的下一晚。"""
+    from pipelines.demo import generate_after, generate_delivery
 
     with _friendly_errors():
-        day = _day(as_of)
+        day = _day(as_of) if as_of else None
         with _progress("生成模拟数据") as progress:
-            path = generate_delivery(persons, seed, out, day, progress=progress)
+            if after is not None:
+                path = generate_after(after, seed, changes, day, out, progress=progress)
+            elif out is None:
+                raise BiduiError("请用 --out 指定输出目录")
+            else:
+                path = generate_delivery(persons, seed, out, day or dt.date.today(), progress=progress)
     console.print(f"模拟交付已生成：[bold]{path}[/bold]（真值在 {path / '_truth'}）")
 
 

@@ -10,7 +10,7 @@ from . import pools
 from .datetext import zero_padded
 from .model import World
 
-__all__ = ["FEED_BUILDERS"]
+__all__ = ["FEED_BUILDERS", "hukou_rows"]
 
 _SEX = np.array(["女", "男"], dtype=object)
 
@@ -91,37 +91,40 @@ def poverty_members(rng: np.random.Generator, world: World) -> pd.DataFrame:
 
 
 def hukou(rng: np.random.Generator, world: World) -> pd.DataFrame:
+    return hukou_rows(world, np.arange(len(world.people)))
+
+
+def hukou_rows(world: World, pid: np.ndarray) -> pd.DataFrame:
+    """The clean hukou rows of persons `pid`, in that order."""
     people = world.people
-    pid = np.arange(len(people))
-    hh = people["hh"].to_numpy()
+    hh = people["hh"].to_numpy()[pid]
     group = zero_padded(hh % 9 + 1, 2)
     number = (hh * 7919) % 97 + 1
     address = (
-        world.villages["address"].to_numpy()[people["village"].to_numpy()]
+        world.villages["address"].to_numpy()[_person(world, pid, "village")]
         + np.array([g.lstrip("0") for g in group], dtype=object)
         + "组"
         + np.array([str(x) for x in number.tolist()], dtype=object)
         + "号"
     )
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "person_no": "R" + _county(world, pid) + zero_padded(pid + 1, 8),
-            "id_number": people["id18"].to_numpy(),
-            "name": people["name"].to_numpy(),
-            "sex": _SEX[people["male"].to_numpy().astype(int)],
-            "ethnicity": people["ethnicity"].to_numpy(),
+            "id_number": _person(world, pid, "id18"),
+            "name": _person(world, pid, "name"),
+            "sex": _SEX[_person(world, pid, "male").astype(int)],
+            "ethnicity": _person(world, pid, "ethnicity"),
             "birth_date": _births(world, pid),
             "hukou_no": world.households["hukou_no"].to_numpy()[hh],
-            "relation": people["relation"].to_numpy(),
+            "relation": _person(world, pid, "relation"),
             "village_code": _village_code(world, pid),
             "address": address,
-            "state": people["state"].to_numpy(),
-            "changed_on": people["changed_on"].to_numpy().astype("datetime64[D]"),
-            "moved_to": people["moved_to"].to_numpy(),
+            "state": _person(world, pid, "state"),
+            "changed_on": _person(world, pid, "changed_on").astype("datetime64[D]"),
+            "moved_to": _person(world, pid, "moved_to"),
             "_pid": pid,
         }
     )
-    return frame
 
 
 def medical_insurance(rng: np.random.Generator, world: World) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from . import pools
 from .datetext import format_dates, from_ymd, ymd
 from .model import choose, quota
 
-__all__ = ["ID_KINDS", "NAME_KINDS", "Profile", "mess_dates", "mess_feed", "mess_ids", "mess_names"]
+__all__ = ["ID_KINDS", "NAME_KINDS", "PROFILES", "Profile", "mess_dates", "mess_feed", "mess_ids", "mess_names"]
 
 ID_KINDS = ("spaces", "fullwidth", "apostrophe", "lower_x", "legacy15", "excel", "empty", "typo", "transposed")
 NAME_KINDS = ("traditional", "inner_space", "dot_variant", "homophone")
@@ -311,9 +311,11 @@ def mess_feed(
     birth_year: np.ndarray,
     latest: dt.date,
     xlsx: bool,
+    profile: Profile | None = None,
 ) -> Delivered:
-    """Apply the feed's Profile to a clean frame (see feeds.py) and add blank rows."""
-    profile = PROFILES[spec.name]
+    """Apply the feed's Profile (or `profile`) to a clean frame (see feeds.py) and add blank rows.
+    The frame may hold only some of the feed's fields (with its key): the others are left out."""
+    profile = profile or PROFILES[spec.name]
     out: dict[str, np.ndarray] = {}
     logs: list[pd.DataFrame] = []
     hidden: dict[str, np.ndarray] = {}

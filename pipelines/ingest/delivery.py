@@ -17,6 +17,7 @@ from pipelines import store
 from pipelines.catalog.feeds import FeedSpec, load_feeds
 from pipelines.errors import BiduiError
 from pipelines.ingest.readers import FeedRejected, read_feed_file
+from pipelines.ingest.ready import READY_MARKER
 from pipelines.results import StageResult
 from pipelines.settings import Settings
 from pipelines.standardise.values import normalise_frame
@@ -60,7 +61,7 @@ def find_feed_files(delivery_dir: Path, feeds: dict[str, FeedSpec]) -> tuple[dic
     """Feed name → file; and notes on files that are not feeds or that compete for one feed."""
     found: dict[str, Path] = {}
     notes: list[str] = []
-    for path in sorted(p for p in delivery_dir.iterdir() if p.is_file()):
+    for path in sorted(p for p in delivery_dir.iterdir() if p.is_file() and p.name != READY_MARKER):
         stem = path.stem.strip().lower()
         if path.suffix.lower() not in SUFFIXES or stem not in feeds:
             notes.append(f"未识别的文件“{path.name}”，已忽略")

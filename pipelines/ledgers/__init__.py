@@ -9,6 +9,7 @@ from pipelines.ledgers.history import (
     read_import_report,
 )
 from pipelines.ledgers.imports import import_ledger
+from pipelines.ledgers.inbox import import_inbox_ledger, list_inbox_ledgers
 from pipelines.ledgers.issue import issue_ledgers
 from pipelines.ledgers.stage import LedgerIssued, issue_county_ledger
 from pipelines.ledgers.values import evidence_text
@@ -16,12 +17,14 @@ from pipelines.ledgers.values import evidence_text
 __all__ = [
     "LedgerIssued",
     "evidence_text",
+    "import_inbox_ledger",
     "import_ledger",
     "issue_county_ledger",
     "issue_ledgers",
     "issued_ledger",
     "ledger_in_scope",
     "list_imports",
+    "list_inbox_ledgers",
     "list_issued_ledgers",
     "load_import",
     "read_import_report",

@@ -23,13 +23,27 @@ from pipelines import store
 from pipelines.errors import BiduiError
 from pipelines.ledgers.workbook import FILL_IN_COLUMNS, LIST_SHEET, MARK_HEADING
 
-__all__ = ["HEADER_SEARCH_ROWS", "IssueMark", "LedgerFile", "LedgerRow", "cell_date", "cell_text", "read_ledger"]
+__all__ = [
+    "HEADER_SEARCH_ROWS",
+    "IssueMark",
+    "LedgerFile",
+    "LedgerRow",
+    "NotALedger",
+    "cell_date",
+    "cell_text",
+    "read_ledger",
+]
 
 HEADER_SEARCH_ROWS = 10
 MAX_ROWS, MAX_COLS = 100_000, 40
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 _CLUE_ID = re.compile(r"^[A-Z][0-9]{2}-[0-9]{6}$")
+
+
+class NotALedger(BiduiError):
+    """The file itself is no ledger (not .xlsx, no ledger sheet, columns missing): what it says is
+    the file's fault, unlike a busy store, and sending the file back is the answer."""
 
 
 @dataclass
@@ -137,7 +151,7 @@ def read_ledger(path: Path, needed: tuple[str, ...]) -> LedgerFile:
     if not path.is_file():
         raise BiduiError(f"台账文件 {path} 不存在")
     if path.suffix.lower() != ".xlsx":
-        raise BiduiError(f"台账文件 {path.name} 不是 .xlsx 文件，请交回下发的 Excel 台账（.xlsx）")
+        raise NotALedger(f"台账文件 {path.name} 不是 .xlsx 文件，请交回下发的 Excel 台账（.xlsx）")
     rows: list[LedgerRow] = []
     found = False
     mark = None
@@ -151,7 +165,7 @@ def read_ledger(path: Path, needed: tuple[str, ...]) -> LedgerFile:
         header = [_heading(h) for h in table[top]]
         missing = [c for c in needed if c not in header]
         if missing:
-            raise BiduiError(f"台账“{path.name}”的工作表“{name}”缺少列：{'、'.join(missing)}；请使用下发的台账，勿删改表头")
+            raise NotALedger(f"台账“{path.name}”的工作表“{name}”缺少列：{'、'.join(missing)}；请使用下发的台账，勿删改表头")
         where = {c: header.index(c) for c in needed}
         ended = False
         for offset, values in enumerate(table[top + 1 :], start=top + 2):
@@ -165,5 +179,5 @@ def read_ledger(path: Path, needed: tuple[str, ...]) -> LedgerFile:
             if ((clue_id or filled) and not ended) or _CLUE_ID.match(clue_id):
                 rows.append(LedgerRow(name, offset, cells))
     if not found:
-        raise BiduiError(f"文件 {path.name} 不是问题台账：没有找到表头含“线索编号”的工作表")
+        raise NotALedger(f"文件 {path.name} 不是问题台账：没有找到表头含“线索编号”的工作表")
     return LedgerFile(rows, mark)

@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 T = TypeVar("T")
 
-# The night's stages in order; the DAG has one task per stage (validate and ledger mapped).
-STAGES = ("ingest", "validate", "report", "link", "clues", "ledger")
+# The night's stages in order; the DAG has one task per stage (validate and ledger mapped). The
+# first waits for the delivery to be fully written; the last writes the night's counts for the trends.
+STAGES = ("wait_for_delivery", "ingest", "validate", "report", "link", "clues", "ledger", "snapshot")
+_STOPS = ("report", "link", "clues")  # where run_night may stop
 
 
 @dataclass
@@ -71,7 +73,7 @@ def run_night(
     report, and no rule runs on a base map that is not tonight's. `release`: rules let through the
     circuit breaker tonight. Ledgers are issued per county by the DAG or `bidui ledgers issue`.
     """
-    if until not in STAGES[2:5]:
+    if until not in _STOPS:
         raise ValueError(f"run_night stops after report, link or clues, not {until!r}")
     ingested = ingest_delivery(settings, delivery_dir, progress=progress)
     day = ingested.delivery_date

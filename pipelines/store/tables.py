@@ -55,6 +55,7 @@ __all__ = [
     "rule_runs",
     "sign_in_attempts",
     "signed_out_sessions",
+    "task_failures",
     "users",
 ]
 
@@ -576,3 +577,26 @@ cross_check_samples = Table(
 )
 # The general households (一般农户) of the sampled villages are read by village from the base map.
 Index("ix_households_village", households.c.village_code)
+
+
+# --- failed Airflow tasks (migration 0013) ----------------------------------------------------------
+
+# One row per task try that failed for good (the DAGs' on_failure_callback, pipelines.night.failures),
+# so the data officer's night page lists what broke on its night. A callback fired twice for one try
+# writes one row: the DAG, run, task, map index and try are its natural key.
+task_failures = Table(
+    "task_failures",
+    metadata,
+    Column("failure_id", Integer, primary_key=True, autoincrement=True),
+    Column("dag_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("task_id", String(250), nullable=False),
+    Column("map_index", Integer, nullable=False),  # -1: not mapped
+    Column("try_number", Integer, nullable=False),
+    Column("data_date", Date),  # the night the run worked on; None when it could not be told
+    Column("failed_at", DateTime, nullable=False),
+    Column("error_type", String(250), nullable=False),
+    Column("message", Text, nullable=False),  # Chinese, for the data officer
+    UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "try_number", name="uq_task_failures_try"),
+    Index("ix_task_failures_date", "data_date", "failed_at"),
+)

@@ -107,7 +107,7 @@ def night(request: Request, who: Officer, date: str = "") -> Response:
         return _nothing_yet(request, who, "当晚比对")
     if day not in days:
         raise HTTPException(404, f"没有 {day} 的数据载入记录")
-    summary = load_night_summary(state.engine, state.settings, day)
+    summary = load_night_summary(state.engine, state.settings, day, who.scope)
     return _answer(
         request,
         who,

@@ -1,5 +1,5 @@
-"""What the data officer's pages read and do: a night's loads, linkage and rule runs (the night
-page), its report files, and releasing a rule the circuit breaker held (rule_releases).
+"""What the data officer's pages read and do: a night's loads, linkage, rule runs and failed Airflow
+tasks (the night page), its report files, and releasing a rule the circuit breaker held (rule_releases).
 
 A release is recorded first ('running'), then the night's clue stage runs again with every rule
 released for that night let through (`run_release`, in the background), and the record ends 'done'
@@ -18,10 +18,12 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, update
 
 from pipelines import store
+from pipelines.access.scope import Scope
 from pipelines.catalog import FEEDS
 from pipelines.errors import BiduiError
 from pipelines.settings import Settings
 from pipelines.store import lock_rows, write_transaction
+from pipelines.store.failures import load_failure_days, load_task_failures
 from pipelines.store.tables import deliveries, feed_loads, households, links, persons, review_queue, rule_releases, rule_runs
 from pipelines.store.upsert import upsert
 from pipelines.validate import STATUS_TEXT
@@ -102,13 +104,15 @@ class NightSummary:
     rules: list[dict] = field(default_factory=list)  # rule_runs rows, with title and status text
     rule_statuses: dict[str, int] = field(default_factory=dict)
     reports: list[dict] = field(default_factory=list)  # name, title, present
+    failures: list[dict] = field(default_factory=list)  # task_failures rows of the night, oldest first
 
 
 def load_night_days(engine: Engine, limit: int = 60) -> list[dt.date]:
-    """The nights delivered or loaded, newest first."""
+    """The nights delivered, loaded or with a failed task (a delivery that never came), newest first."""
     with engine.connect() as conn:
         days = set(conn.execute(select(deliveries.c.delivery_date)).scalars())
         days |= set(conn.execute(select(feed_loads.c.delivery_date).distinct()).scalars())
+    days |= load_failure_days(engine)
     return sorted((d for d in (_as_date(day) for day in days) if d), reverse=True)[:limit]
 
 
@@ -144,9 +148,10 @@ def _base_map(engine: Engine, settings: Settings, day: dt.date) -> dict | None:
     }
 
 
-def load_night_summary(engine: Engine, settings: Settings, day: dt.date) -> NightSummary:
+def load_night_summary(engine: Engine, settings: Settings, day: dt.date, scope: Scope) -> NightSummary:
     """The night's feeds loaded or rejected, its base map and linkage methods, its open review
-    pairs and its rule runs; the report files present."""
+    pairs, its rule runs and its failed Airflow tasks (their messages with ID numbers as `scope`
+    may see them: the JSON twin carries them too); the report files present."""
     summary = NightSummary(day)
     titles = rule_titles()
     with engine.connect() as conn:
@@ -181,6 +186,7 @@ def load_night_summary(engine: Engine, settings: Settings, day: dt.date) -> Nigh
     for run in summary.rules:
         summary.rule_statuses[run["status"]] = summary.rule_statuses.get(run["status"], 0) + 1
     summary.base_map = _base_map(engine, settings, day)
+    summary.failures = [{**f, "message": scope.mask_text(f["message"])} for f in load_task_failures(engine, day)]
     folder = settings.reports_dir / day.isoformat()
     summary.reports = [
         {"name": name, "title": title, "present": (folder / name).is_file()} for name, (title, _media) in REPORT_FILES.items()

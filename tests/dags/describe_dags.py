@@ -20,6 +20,7 @@ def describe_dag(dag: Any) -> dict[str, Any]:
     # dags test and the scheduler both serialize the DAG; failing here is cheaper than there.
     DagSerialization.serialize_dag(dag)
     timetable = dag.timetable
+    timed = getattr(timetable, "timetable", timetable)  # an AssetOrTimeSchedule's time part
     return {
         "fileloc": dag.fileloc,
         "tags": sorted(dag.tags),
@@ -30,21 +31,43 @@ def describe_dag(dag: Any) -> dict[str, Any]:
         "start_date": dag.start_date.isoformat() if dag.start_date else None,
         "timetable": {
             "class": type(timetable).__name__,
-            "expression": getattr(timetable, "expression", None),
-            "timezone": str(getattr(timetable, "timezone", "")),
+            "expression": getattr(timed, "expression", None),
+            "timezone": str(getattr(timed, "timezone", "")),
         },
         "params": {name: dag.params.get_param(name).value for name in dag.params},
         "has_doc_md": bool(dag.doc_md),
-        "tasks": {
-            task.task_id: {
-                "retries": task.retries,
-                "mapped": bool(getattr(task, "is_mapped", False)),
-                "upstream": sorted(task.upstream_task_ids),
-                "downstream": sorted(task.downstream_task_ids),
-            }
-            for task in dag.tasks
-        },
+        "schedule_assets": sorted(_asset_uris(getattr(timetable, "asset_condition", None))),
+        "tasks": {task.task_id: describe_task(task) for task in dag.tasks},
     }
+
+
+def describe_task(task: Any) -> dict[str, Any]:
+    """One task's wiring, retries, limits, callbacks and assets."""
+    timeout = task.execution_timeout
+    callbacks = task.on_failure_callback or []
+    return {
+        "retries": task.retries,
+        "mapped": bool(getattr(task, "is_mapped", False)),
+        "upstream": sorted(task.upstream_task_ids),
+        "downstream": sorted(task.downstream_task_ids),
+        "execution_timeout": timeout.total_seconds() if timeout is not None else None,
+        "on_failure_callback": [c.__qualname__ for c in (callbacks if isinstance(callbacks, list) else [callbacks])],
+        "outlets": sorted(a.uri for a in task.outlets),
+        "inlets": sorted(a.uri for a in task.inlets),
+        "trigger_rule": getattr(task.trigger_rule, "value", task.trigger_rule),
+        "sensor": {"mode": task.mode, "poke_interval": task.poke_interval, "timeout": task.timeout}
+        if getattr(task, "_is_sensor", False) or hasattr(task, "poke")
+        else None,
+    }
+
+
+def _asset_uris(condition: Any) -> list[str]:
+    """The URIs of the assets a DAG is scheduled on (none for a time-only schedule)."""
+    if condition is None:
+        return []
+    if hasattr(condition, "uri"):
+        return [condition.uri]
+    return [uri for inner in getattr(condition, "objects", []) for uri in _asset_uris(inner)]
 
 
 def main(dags_folder: str) -> None:

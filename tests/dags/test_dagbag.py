@@ -43,16 +43,73 @@ def test_every_dag_has_tags(dagbag):
     assert untagged == []
 
 
+def test_every_task_has_an_execution_timeout(dagbag):
+    missing = [
+        f"{dag_id}.{task_id}"
+        for dag_id, dag in dagbag["dags"].items()
+        for task_id, task in dag["tasks"].items()
+        if not task["execution_timeout"]
+    ]
+    assert missing == []
+
+
+def test_every_task_records_its_failure_for_the_night_page(dagbag):
+    callbacks = {
+        f"{dag_id}.{task_id}": task["on_failure_callback"]
+        for dag_id, dag in dagbag["dags"].items()
+        for task_id, task in dag["tasks"].items()
+    }
+    assert {name: cb for name, cb in callbacks.items() if cb != ["record_failure"]} == {}
+
+
 def test_nightly_comparison_wiring(dagbag):
     tasks = dagbag["dags"]["nightly_comparison"]["tasks"]
     assert {task_id: (t["upstream"], t["mapped"]) for task_id, t in tasks.items()} == {
-        "ingest": ([], False),
+        "wait_for_delivery": ([], False),
+        "ingest": (["wait_for_delivery"], False),
         "validate": (["ingest"], True),
         "report": (["ingest", "validate"], False),
         "link": (["ingest", "validate"], False),
         "clues": (["ingest", "link"], False),
         "ledger": (["clues", "ingest"], True),
+        "snapshot": (["ingest", "ledger"], False),
     }
+
+
+def test_nightly_comparison_waits_for_the_delivery_without_holding_a_worker(dagbag):
+    tasks = dagbag["dags"]["nightly_comparison"]["tasks"]
+    # Poked every 5 minutes, for 6 hours (a delivery due by 01:00 not ready by 07:00 fails).
+    assert tasks["wait_for_delivery"]["sensor"] == {"mode": "reschedule", "poke_interval": 300.0, "timeout": 21600.0}
+    assert [task_id for task_id, t in tasks.items() if t["sensor"]] == ["wait_for_delivery"]
+
+
+def test_the_night_is_published_as_an_asset_by_its_last_task(dagbag):
+    dags = dagbag["dags"]
+    outlets = {
+        f"{dag_id}.{task_id}": t["outlets"] for dag_id, dag in dags.items() for task_id, t in dag["tasks"].items() if t["outlets"]
+    }
+    assert outlets == {
+        "nightly_comparison.snapshot": ["bidui://night/"],
+        "ledger_feedback.import_ledger_file": ["bidui://ledger-returns/"],
+    }
+    assert dags["nightly_comparison"]["tasks"]["snapshot"]["downstream"] == []
+    # Skipped ledgers (no county to issue) still end in a published night.
+    assert dags["nightly_comparison"]["tasks"]["snapshot"]["trigger_rule"] == "none_failed"
+    # The documents keep their own dates and read the night (lineage only).
+    readers = {dag_id: t["inlets"] for dag_id, dag in dags.items() for t in dag["tasks"].values() if t["inlets"]}
+    assert readers == {dag_id: ["bidui://night/"] for dag_id in ("audit_quality_report", "monthly_bulletin", "weekly_reminders")}
+
+
+def test_ledger_feedback_imports_each_inbox_file_as_its_own_task(dagbag):
+    dag = dagbag["dags"]["ledger_feedback"]
+    assert {task_id: (t["upstream"], t["mapped"]) for task_id, t in dag["tasks"].items()} == {
+        "waiting_ledgers": ([], False),
+        "import_ledger_file": (["waiting_ledgers"], True),
+    }
+    # Every 15 minutes in office hours, and after each published night.
+    assert dag["timetable"] == {"class": "AssetOrTimeSchedule", "expression": "*/15 8-19 * * *", "timezone": "Asia/Shanghai"}
+    assert dag["schedule_assets"] == ["bidui://night/"]
+    assert (dag["catchup"], dag["max_active_runs"], dag["tags"]) == (False, 1, ["bidui", "ledgers"])
 
 
 def test_nightly_comparison_follows_the_one_night_chain(dagbag):
@@ -77,7 +134,7 @@ def test_nightly_comparison_schedule_and_settings(dagbag):
     assert dag["timezone"] == "Asia/Shanghai"
     assert (dag["catchup"], dag["max_active_runs"], dag["default_retries"]) == (False, 1, 2)
     assert dag["tags"] == ["bidui", "nightly"]
-    assert dag["params"] == {"delivery_dir": None}
+    assert dag["params"] == {"delivery_dir": None, "stable_minutes": 30}
     assert dag["has_doc_md"] is True
 
 

@@ -126,19 +126,20 @@ def test_nightly_comparison_runs_on_the_demo_delivery(airflow_db, tmp_path):
         airflow_db,
         "2026-11-20T17:00:00+00:00",  # 01:00 on the 21st in Shanghai, the run for the 20th
         env={"BIDUI_DATA_DIR": str(data_dir)},
-        conf={"delivery_dir": str(delivery)},
+        # The seed delivery has no _READY marker, and a fresh clone's files are minutes old.
+        conf={"delivery_dir": str(delivery), "stable_minutes": 0},
         log_path=tmp_path / "dags_test.log",
     )
 
     conf = _query(airflow_db.db_path, "select conf from dag_run where run_id = ?", run_id)[0][0]
-    assert json.loads(conf) == {"delivery_dir": str(delivery)}
+    assert json.loads(conf) == {"delivery_dir": str(delivery), "stable_minutes": 0}
     feeds = _xcom(airflow_db.db_path, run_id, "ingest")
     assert feeds, "ingest found no feeds to validate"
     assert _xcom(airflow_db.db_path, run_id, "ingest", "delivery_date") == DELIVERY_DATE
     counties = _xcom(airflow_db.db_path, run_id, "clues")
     assert counties, "the seed delivery has clues to issue"
     expected_tis = (
-        {("ingest", -1), ("report", -1), ("link", -1), ("clues", -1)}
+        {("wait_for_delivery", -1), ("ingest", -1), ("report", -1), ("link", -1), ("clues", -1), ("snapshot", -1)}
         | {("validate", i) for i in range(len(feeds))}
         | {("ledger", i) for i in range(len(counties))}
     )
@@ -153,11 +154,21 @@ def test_nightly_comparison_runs_on_the_demo_delivery(airflow_db, tmp_path):
     report_paths = _report_paths(_xcom(airflow_db.db_path, run_id, "report"))
     assert report_paths, "report task returned no file paths"
     assert [p for p in report_paths if not (p.is_file() and report_dir in p.parents)] == []
+    # The snapshot rewrote the night's counts for the trends, and the night was published.
+    assert _xcom(airflow_db.db_path, run_id, "snapshot")["delivery_date"] == DELIVERY_DATE
+    assert _xcom(airflow_db.db_path, run_id, "snapshot")["night_counts"] > 0
+    assert _query(
+        airflow_db.db_path,
+        "select a.uri from asset_event e join asset a on a.id = e.asset_id "
+        "where e.source_dag_id = 'nightly_comparison' and e.source_run_id = ?",
+        run_id,
+    ) == [("bidui://night/",)]
 
 
 def test_empty_night_uses_the_default_folder_and_still_reports(airflow_db, tmp_path):
     drop_dir = (tmp_path / "drop").resolve()
-    (drop_dir / "2026-11-21").mkdir(parents=True)  # a delivery folder with no files in it
+    (drop_dir / "2026-11-21").mkdir(parents=True)  # a delivery folder with no feed file in it,
+    (drop_dir / "2026-11-21" / "_READY").touch()  # said to be complete by its sender
     data_dir = (tmp_path / "data").resolve()
 
     run_id = _run_night(
@@ -172,12 +183,14 @@ def test_empty_night_uses_the_default_folder_and_still_reports(airflow_db, tmp_p
     assert (summary["delivery_dir"], summary["feeds_to_validate"]) == (str(drop_dir / "2026-11-21"), [])
     # Zero feeds map zero validate instances: the mapped task is skipped, the report still runs.
     assert _task_states(airflow_db.db_path, [run_id]) == {
+        ("wait_for_delivery", -1): "success",
         ("ingest", -1): "success",
         ("validate", -1): "skipped",
         ("report", -1): "success",
         ("link", -1): "success",
         ("clues", -1): "success",
         ("ledger", -1): "skipped",
+        ("snapshot", -1): "success",
     }
     assert _xcom(airflow_db.db_path, run_id, "link")["counts"] == {"rows": 0}
     assert _xcom(airflow_db.db_path, run_id, "clues") == []

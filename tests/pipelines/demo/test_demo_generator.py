@@ -245,3 +245,12 @@ def test_population_has_hard_names_twins_and_namesakes(demo):
     namesakes = village_names[village_names.duplicated(["village_code", "name"], keep=False)]
     assert namesakes["hukou_no"].nunique() >= 2
     assert not hukou.duplicated(["hukou_no", "name"]).any()
+
+
+def test_the_delivery_is_marked_complete_last_with_the_marker_the_night_waits_for(small):
+    from pipelines.demo.delivery import READY_MARKER
+    from pipelines.ingest import READY_MARKER as AWAITED
+
+    assert READY_MARKER == AWAITED
+    written = [p for p in small.rglob("*") if p.is_file()]
+    assert max(written, key=lambda p: p.stat().st_mtime_ns).name == READY_MARKER

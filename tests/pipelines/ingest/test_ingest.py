@@ -50,7 +50,7 @@ def _dump(settings) -> dict[str, list]:
 
 
 def test_a_delivery_becomes_dated_snapshots(store, tmp_path):
-    folder = _delivery(tmp_path, "2026-11-20", {"hukou.csv": HUKOU.encode("gb18030"), "notes.txt": b"x"})
+    folder = _delivery(tmp_path, "2026-11-20", {"hukou.csv": HUKOU.encode("gb18030"), "notes.txt": b"x", "_READY": b""})
     summary = ingest_delivery(store, folder)
     feeds = _by_feed(summary)
     assert summary.delivery_date == "2026-11-20"

@@ -127,6 +127,7 @@ bench: install
 	$(PY) $(BENCHMARKS)/bench_ledger_import.py --clues $(BENCH_CLUES) --runs $(BENCH_RUNS) --work $(BENCH_DIR)/ledgers
 	$(PY) $(BENCHMARKS)/bench_stability.py --delivery $(BENCH_DELIVERY) --work $(BENCH_DIR)/stability
 	$(PY) $(BENCHMARKS)/bench_readers.py --rows $$(($(BENCH_PERSONS) * 50)) --xlsx-rows $$(($(BENCH_PERSONS) * 10)) --runs $(BENCH_RUNS)
+	$(PY) $(BENCHMARKS)/bench_night.py --persons $(BENCH_PERSONS) --runs $(BENCH_RUNS) --seed $(BENCH_SEED) --as-of $(DEMO_DATE) --delivery $(BENCH_DELIVERY) --work $(BENCH_DIR)/whole-night $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
 
 # The nightly DAG on Airflow's CeleryExecutor (PostgreSQL metadata, Redis broker): api-server,
 # scheduler, dag-processor and two Celery workers of its own, a fresh database, schemas and Redis

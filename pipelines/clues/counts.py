@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, case, delete, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Engine, case, delete, func, literal, select
 
 from pipelines.clues.states import OPEN_STATES
 from pipelines.store.bulk import bulk_insert, raw_frame
 from pipelines.store.tables import clues, night_counts
 from pipelines.store.transactions import write_transaction
 
-__all__ = ["ALL_RULES", "COUNT_COLUMNS", "REGION_DIGITS", "build_night_counts", "write_night_counts"]
+__all__ = ["ALL_RULES", "COUNT_COLUMNS", "REGION_DIGITS", "build_night_counts", "replace_night_counts", "write_night_counts"]
 
 ALL_RULES = "*"
 COUNT_COLUMNS = ("found", "open", "closed", "cleared", "overdue", "reopened")
@@ -73,8 +73,14 @@ def build_night_counts(grouped: pd.DataFrame, day: dt.date) -> pd.DataFrame:
 def write_night_counts(engine: Engine, day: dt.date) -> int:
     """Replace the night's counts with the clues as they stand now; returns the rows written."""
     with write_transaction(engine) as conn:
-        rows = build_night_counts(_grouped(conn, day), day)
-        conn.execute(delete(night_counts).where(night_counts.c.delivery_date == day))
-        if len(rows):
-            bulk_insert(conn, night_counts.name, list(rows.columns), rows.astype(object))
+        return replace_night_counts(conn, day)
+
+
+def replace_night_counts(conn: Connection, day: dt.date) -> int:
+    """write_night_counts inside the caller's transaction (the clue changes they count, committed
+    with them); returns the rows written."""
+    rows = build_night_counts(_grouped(conn, day), day)
+    conn.execute(delete(night_counts).where(night_counts.c.delivery_date == day))
+    if len(rows):
+        bulk_insert(conn, night_counts.name, list(rows.columns), rows.astype(object))
     return len(rows)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
+from pipelines.clues.counts import replace_night_counts
 from pipelines.clues.states import OPEN_STATES
 from pipelines.errors import BiduiError
 from pipelines.rules.run import FIRED_COLUMNS
@@ -82,6 +83,7 @@ _REFRESHED = (
     "evidence_hash",
 )
 DEFAULT_DEADLINE_DAYS = 30
+_CHANGE_COUNTS = ("new", "cleared", "reopened")  # what a night did to the clues, per rule
 
 
 class Actor:
@@ -136,6 +138,14 @@ def _previous_counts(conn, day: dt.date) -> dict[str, int]:
         )
     )
     return {rule: int(fired or 0) for rule, fired in rows}
+
+
+def _night_counts_so_far(conn, day: dt.date) -> dict[str, dict[str, int]]:
+    """Per rule, the clues the night's earlier runs made, cleared and re-opened (none on a first run)."""
+    rows = conn.execute(
+        select(rule_runs.c.rule, *(rule_runs.c[what] for what in _CHANGE_COUNTS)).where(rule_runs.c.delivery_date == day)
+    )
+    return {row.rule: {what: int(getattr(row, what) or 0) for what in _CHANGE_COUNTS} for row in rows}
 
 
 def _held(fired: int, previous: int | None, settings: Settings) -> bool:
@@ -298,8 +308,11 @@ def apply_rule_run(
     runs: list[dict],
     deadlines: dict[str, int],
     release: Iterable[str] = (),
+    night_counts: bool = False,
 ) -> dict:
     """Turn one night's rule output into clue changes, in one transaction; returns per-rule counts.
+    With `night_counts`, the night's problem counts for the trends are rewritten in that transaction
+    too, so a night cut off half-way never shows its new clues without them.
 
     `runs`: per rule {rule, status, fired, seconds, message} as pipelines.rules.run gives them;
     `deadlines`: days to rectify per rule; `release`: rules the data officer lets through the
@@ -345,17 +358,22 @@ def apply_rule_run(
             bulk_insert(conn, clues.name, CLUE_COLUMNS, body.astype(object).where(body.notna(), None))
         _write_updates(conn, updates)
         write_events(conn, events)
+        earlier = _night_counts_so_far(conn, day)
         for record in records:
-            record.update(counts.get(record["rule"], {}))
+            tonight = counts.get(record["rule"], {})
+            so_far = earlier.get(record["rule"], {})
+            # The night's record keeps what its earlier runs did: a retry, or a release re-running
+            # the stage, finds those clues already made and must not count them away.
+            record.update({what: so_far.get(what, 0) + tonight.get(what, 0) for what in _CHANGE_COUNTS})
         conn.execute(rule_runs.delete().where(rule_runs.c.delivery_date == day))
         if records:
             conn.execute(insert(rule_runs), records)
+        if night_counts:
+            replace_night_counts(conn, day)
     return {
         "delivery_date": day.isoformat(),
         "rules": records,
-        "new": sum(r["new"] for r in records),
-        "cleared": sum(r["cleared"] for r in records),
-        "reopened": sum(r["reopened"] for r in records),
+        **{what: sum(c[what] for c in counts.values()) for what in _CHANGE_COUNTS},  # this run's own
         "changed": len(updates),
         "held": [r["rule"] for r in records if r["status"] == "held"],
         "skipped": [r["rule"] for r in records if r["status"] == "skipped"],

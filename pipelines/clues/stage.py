@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from pipelines import store
-from pipelines.clues.counts import write_night_counts
 from pipelines.clues.life import apply_rule_run, load_clues
 from pipelines.results import StageResult
 from pipelines.rules.run import FIRED_COLUMNS
@@ -57,12 +56,13 @@ def run_clue_night(
         # Nothing was linked tonight (no person rows at all): every rule is skipped, no clue changes.
         why = f"{day} 没有底图（当晚没有可关联的人员记录），规则未运行"
         runs = [{"rule": rule.code, "status": "skipped", "fired": None, "seconds": 0.0, "message": why} for rule in rules]
-        summary = apply_rule_run(engine, settings, day, pd.DataFrame(columns=FIRED_COLUMNS), runs, deadlines, release)
+        summary = apply_rule_run(
+            engine, settings, day, pd.DataFrame(columns=FIRED_COLUMNS), runs, deadlines, release, night_counts=True
+        )
     else:
         run = run_rules(engine, settings, day, rules, progress=progress)
-        summary = apply_rule_run(engine, settings, day, run.fired, run.runs, deadlines, release)
+        summary = apply_rule_run(engine, settings, day, run.fired, run.runs, deadlines, release, night_counts=True)
     result = ClueNight(**summary)
-    write_night_counts(engine, day)
     store.write_json(settings.reports_dir / day.isoformat() / "clues.json", result.to_dict())
     return result
 

@@ -7,7 +7,9 @@ evaluators and CLI commands that need only the first stages stop the same chain 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -35,7 +37,8 @@ _STOPS = ("report", "link", "clues")  # where run_night may stop
 @dataclass
 class Night(StageResult):
     """One night run in one process. A failure of linking or of the rules comes back as Chinese text
-    in `link_error` / `clue_error`, after the validation report has been written."""
+    in `link_error` / `clue_error`, after the validation report has been written. `seconds`: wall
+    time of each stage run (ingest, validate — its report included —, link, clues)."""
 
     ingest: Ingested
     checks: list[FeedValidation] = field(default_factory=list)
@@ -44,6 +47,7 @@ class Night(StageResult):
     link_error: str | None = None
     clues: ClueNight | None = None
     clue_error: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def validate_night(
@@ -75,24 +79,39 @@ def run_night(
     """
     if until not in _STOPS:
         raise ValueError(f"run_night stops after report, link or clues, not {until!r}")
-    ingested = ingest_delivery(settings, delivery_dir, progress=progress)
+    seconds: dict[str, float] = {}
+    with _timed(seconds, "ingest"):
+        ingested = ingest_delivery(settings, delivery_dir, progress=progress)
     day = ingested.delivery_date
-    checks, report = validate_night(settings, day, ingested.feeds_to_validate, progress)
-    night = Night(ingested, checks, report)
+    with _timed(seconds, "validate"):
+        checks, report = validate_night(settings, day, ingested.feeds_to_validate, progress)
+    night = Night(ingested, checks, report, seconds=seconds)
     if until == "report":
         return night
-    night.link, night.link_error = _guarded(lambda: link_night(settings, day, progress=progress), f"linking {day}")
+    with _timed(seconds, "link"):
+        night.link, night.link_error = _guarded(lambda: link_night(settings, day, progress=progress), f"linking {day}")
     if until == "link":
         return night
     if night.link_error is None:
-        night.clues, night.clue_error = _guarded(
-            lambda: run_clue_night(settings, day, release=release, progress=progress), f"rules and clues of {day}"
-        )
+        with _timed(seconds, "clues"):
+            night.clues, night.clue_error = _guarded(
+                lambda: run_clue_night(settings, day, release=release, progress=progress), f"rules and clues of {day}"
+            )
     else:
         night.clue_error = "关联失败，今晚未运行问题线索规则"
     if progress:
         progress("完成", 1.0)
     return night
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    """Record the wall seconds of the block under `stage` (benchmarks read them off the Night)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = round(time.perf_counter() - start, 3)
 
 
 def _guarded(step: Callable[[], T], what: str) -> tuple[T | None, str | None]:

@@ -92,10 +92,11 @@ def test_a_night_writes_its_counts_and_a_rerun_replaces_them(settings):
 
 
 def test_the_clue_stage_writes_the_nights_counts(settings, monkeypatch):
-    from pipelines.clues import stage
+    from pipelines.clues import life, stage
 
     calls = []
-    monkeypatch.setattr(stage, "write_night_counts", lambda engine, day: calls.append(day))
+    # In the transaction of the night's clue changes (pipelines.clues.life.apply_rule_run).
+    monkeypatch.setattr(life, "replace_night_counts", lambda conn, day: calls.append(day))
     monkeypatch.setattr(stage.store, "latest_link_date", lambda engine, day: None)  # no base map: rules skipped
     stage.run_clue_night(settings, D1)
     assert calls == [D1]
